@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sign-in: choose one credential from options, environment and files, then get tokens with azure-identity.
+
+``resolve_auth`` is pure (options, environment and the credentials file in;
+an ``AuthPlan`` out) and raises ``ConfigError`` for contradictory or
+incomplete input before any network call.  ``TokenProvider`` turns a plan
+into bearer tokens, importing ``azure.identity`` only when a token is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import json
+import os
+import shutil
+import time
+import traceback
+
+from ansible_collections.azmon.metrics.plugins.module_utils._clouds import CLOUD_NAMES, cloud_settings, scope_for
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError, MissingLibraryError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import TokenSource
+
+AUTH_SOURCES = ('auto', 'env', 'credential_file', 'workload_identity', 'msi', 'cli', 'access_token')
+DEFAULT_CREDENTIAL_FILE = '~/.azure/credentials'
+
+# Environment variables, azure.azcollection's name first, azure-identity's second.
+ENV_NAMES = {
+    'client_id': ('AZURE_CLIENT_ID',),
+    'secret': ('AZURE_SECRET', 'AZURE_CLIENT_SECRET'),
+    'tenant': ('AZURE_TENANT', 'AZURE_TENANT_ID'),
+    'subscription_id': ('AZURE_SUBSCRIPTION_ID',),
+    'profile': ('AZURE_PROFILE',),
+    'cloud_environment': ('AZURE_CLOUD_ENVIRONMENT',),
+    'authority_host': ('AZURE_AUTHORITY_HOST',),
+    'x509_certificate_path': ('AZURE_CLIENT_CERTIFICATE_PATH',),
+    'x509_certificate_password': ('AZURE_CLIENT_CERTIFICATE_PASSWORD',),
+    'federated_token_file': ('AZURE_FEDERATED_TOKEN_FILE',),
+}
+MSI_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
+SECRET_FIELDS = ('secret', 'x509_certificate_password', 'access_token')
+
+
+class AuthPlan:
+    """One chosen way to sign in, with where each value came from (for messages)."""
+
+    def __init__(self, kind, origin, cloud, client_id=None, tenant=None, secret=None, certificate_path=None,
+                 certificate_password=None, token_file=None, access_token=None, subscription_id=None,
+                 disable_instance_discovery=False):
+        self.kind = kind            # secret | certificate | workload_identity | msi | cli | access_token
+        self.origin = origin        # e.g. "options", "environment", "credentials file profile 'default'"
+        self.cloud = cloud          # the dict from cloud_settings()
+        self.client_id = client_id
+        self.tenant = tenant
+        self.secret = secret
+        self.certificate_path = certificate_path
+        self.certificate_password = certificate_password
+        self.token_file = token_file
+        self.access_token = access_token
+        self.subscription_id = subscription_id
+        self.disable_instance_discovery = disable_instance_discovery
+
+    @property
+    def secrets(self):
+        """Values that must never be shown, wherever they came from."""
+        return [v for v in (self.secret, self.certificate_password, self.access_token) if v]
+
+    def describe(self):
+        who = ' as client %s' % self.client_id if self.client_id else ''
+        return '%s from %s%s' % (self.kind, self.origin, who)
+
+
+def _env(environ, field):
+    """The value of ``field`` from the environment, reading both naming schemes; they must agree."""
+    found = [(name, environ[name]) for name in ENV_NAMES[field] if environ.get(name)]
+    values = {value for _name, value in found}
+    if len(values) > 1:
+        raise ConfigError('environment variables %s are both set, to different values; unset one'
+                          % ' and '.join(name for name, _value in found))
+    return found[0][1] if found else None
+
+
+def read_credential_file(path, profile):
+    """The ``[profile]`` section of an azure.azcollection credentials file, or ``None`` when absent."""
+    path = os.path.expanduser(path)
+    if not os.path.isfile(path):
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding='utf-8')
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError('cannot read the credentials file %s: %s' % (path, exc.__class__.__name__)) from None
+    if not parser.has_section(profile):
+        return None
+    return dict(parser.items(profile))
+
+
+def resolve_auth(params, environ=None, credential_file=DEFAULT_CREDENTIAL_FILE, which=shutil.which):
+    """Choose the sign-in described by ``params`` (module options), ``environ`` and the credentials file.
+
+    Raises ``ConfigError`` naming the options when they contradict each other
+    or are incomplete.  Does no network call.
+    """
+    environ = os.environ if environ is None else environ
+    p = {k: (v if v != '' else None) for k, v in params.items()}
+    source = p.get('auth_source') or 'auto'
+    if source not in AUTH_SOURCES:
+        raise ConfigError('auth_source: %r is not one of %s' % (source, ', '.join(AUTH_SOURCES)), option='auth_source')
+    _check_explicit(p, source)
+
+    profile_name = p.get('profile') or _env(environ, 'profile') or 'default'
+    profile = None
+    if source in ('auto', 'credential_file'):
+        profile = read_credential_file(credential_file, profile_name)
+        if profile is None and (p.get('profile') or source == 'credential_file'):
+            raise ConfigError("profile: no section [%s] in the credentials file %s" % (profile_name, credential_file),
+                              option='profile')
+
+    cloud_name = p.get('cloud_environment')
+    cloud_origin = 'cloud_environment'
+    if not cloud_name:
+        cloud_name, cloud_origin = _env(environ, 'cloud_environment'), 'AZURE_CLOUD_ENVIRONMENT'
+    if not cloud_name and profile:
+        cloud_name, cloud_origin = profile.get('cloud_environment'), 'cloud_environment in the credentials file'
+    if cloud_name and cloud_name not in CLOUD_NAMES:
+        raise ConfigError('%s: unknown cloud %r; use one of %s' % (cloud_origin, cloud_name, ', '.join(CLOUD_NAMES)),
+                          option='cloud_environment')
+    authority = p.get('authority_host') or _env(environ, 'authority_host')
+    if authority and '://' not in authority:
+        authority = 'https://' + authority
+    overrides = {k: p.get(k) for k in ('arm_endpoint', 'graph_endpoint', 'ingestion_endpoint', 'ingestion_audience')}
+    overrides['authority_host'] = authority
+    cloud = cloud_settings(cloud_name, overrides)
+
+    def plan(kind, origin, **kw):
+        kw.setdefault('subscription_id', p.get('subscription_id') or _env(environ, 'subscription_id')
+                      or (profile or {}).get('subscription_id'))
+        return AuthPlan(kind, origin, cloud, disable_instance_discovery=bool(p.get('disable_instance_discovery')), **kw)
+
+    if source == 'access_token' or (source == 'auto' and p.get('access_token')):
+        if not p.get('access_token'):
+            raise ConfigError('auth_source=access_token needs the access_token option', option='access_token')
+        return plan('access_token', 'options', access_token=p['access_token'])
+    if source == 'msi':
+        return plan('msi', 'options', client_id=p.get('client_id'))
+    if source == 'cli':
+        return plan('cli', 'options', tenant=p.get('tenant'))
+    if source == 'auto' and (p.get('secret') or p.get('x509_certificate_path')):
+        return _service_principal(plan, p, environ, 'options', p)
+    if source in ('auto', 'env'):
+        env_creds = {k: _env(environ, k) for k in ('secret', 'x509_certificate_path', 'x509_certificate_password')}
+        if env_creds['secret'] or env_creds['x509_certificate_path']:
+            return _service_principal(plan, p, environ, 'environment', env_creds)
+        if source == 'env':
+            raise ConfigError('auth_source=env: set AZURE_CLIENT_ID, AZURE_TENANT (or AZURE_TENANT_ID) and either'
+                              ' AZURE_SECRET (or AZURE_CLIENT_SECRET) or AZURE_CLIENT_CERTIFICATE_PATH')
+    if profile is not None:
+        return _from_profile(plan, profile, profile_name, credential_file)
+    if source in ('auto', 'workload_identity'):
+        token_file = p.get('federated_token_file') or _env(environ, 'federated_token_file')
+        if token_file:
+            client_id, tenant = _identity(p, environ, 'workload identity')
+            return plan('workload_identity', 'options' if p.get('federated_token_file') else 'environment',
+                        client_id=client_id, tenant=tenant, token_file=token_file)
+        if source == 'workload_identity':
+            raise ConfigError('auth_source=workload_identity needs federated_token_file (or AZURE_FEDERATED_TOKEN_FILE),'
+                              ' client_id and tenant', option='federated_token_file')
+    if any(environ.get(name) for name in MSI_ENV):
+        return plan('msi', 'environment (%s)' % '/'.join(n for n in MSI_ENV if environ.get(n)), client_id=p.get('client_id'))
+    if which('az'):
+        return plan('cli', 'Azure CLI found on PATH', tenant=p.get('tenant'))
+    raise ConfigError(
+        'No Azure credentials found. auth_source=auto looked for: the secret, x509_certificate_path or access_token'
+        ' options; AZURE_SECRET/AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH in the environment; profile'
+        ' [%s] in %s; AZURE_FEDERATED_TOKEN_FILE; IDENTITY_ENDPOINT/MSI_ENDPOINT; the az command. On an Azure VM'
+        ' with a managed identity set auth_source=msi.' % (profile_name, credential_file), option='auth_source')
+
+
+def _check_explicit(p, source):
+    """Reject option combinations that name two sign-in sources or leave one incomplete."""
+    given = [k for k in ('secret', 'x509_certificate_path', 'access_token', 'federated_token_file') if p.get(k)]
+    if len(given) > 1:
+        raise ConfigError('%s are different sign-in sources; give only one of them' % ' and '.join(given),
+                          options=given)
+    if p.get('x509_certificate_password') and not p.get('x509_certificate_path'):
+        raise ConfigError('x509_certificate_password is set but x509_certificate_path is not',
+                          option='x509_certificate_password')
+    allowed = {
+        'auto': set(given),
+        'env': set(),
+        'credential_file': set(),
+        'workload_identity': {'federated_token_file'},
+        'msi': set(),
+        'cli': set(),
+        'access_token': {'access_token'},
+    }[source]
+    extra = [k for k in given if k not in allowed]
+    if extra:
+        raise ConfigError('auth_source=%s does not use %s; remove it or set auth_source=auto'
+                          % (source, ', '.join(extra)), option='auth_source')
+    if p.get('profile') and source not in ('auto', 'credential_file'):
+        raise ConfigError('profile is only used with auth_source=credential_file or auto', option='profile')
+    if p.get('access_token') and (p.get('client_id') or p.get('tenant')):
+        raise ConfigError('access_token is a ready token: client_id and tenant cannot be used with it',
+                          option='access_token')
+
+
+def _identity(p, environ, what):
+    client_id = p.get('client_id') or _env(environ, 'client_id')
+    tenant = p.get('tenant') or _env(environ, 'tenant')
+    missing = [name for name, value in (('client_id (or AZURE_CLIENT_ID)', client_id),
+                                        ('tenant (or AZURE_TENANT / AZURE_TENANT_ID)', tenant)) if not value]
+    if missing:
+        raise ConfigError('%s sign-in needs %s' % (what, ' and '.join(missing)),
+                          options=[m.split(' ')[0] for m in missing])
+    return client_id, tenant
+
+
+def _service_principal(plan, p, environ, origin, creds):
+    if creds.get('secret'):
+        client_id, tenant = _identity(p, environ, 'client secret')
+        return plan('secret', origin, client_id=client_id, tenant=tenant, secret=creds['secret'])
+    client_id, tenant = _identity(p, environ, 'certificate')
+    path = os.path.expanduser(creds['x509_certificate_path'])
+    if not os.path.isfile(path):
+        raise ConfigError('x509_certificate_path: %s is not a file' % path, option='x509_certificate_path')
+    return plan('certificate', origin, client_id=client_id, tenant=tenant, certificate_path=path,
+                certificate_password=creds.get('x509_certificate_password') or _env(environ, 'x509_certificate_password'))
+
+
+def _from_profile(plan, profile, name, path):
+    origin = "credentials file %s profile [%s]" % (path, name)
+    missing = [k for k in ('client_id', 'secret', 'tenant') if not profile.get(k)]
+    if missing:
+        raise ConfigError('%s lacks %s' % (origin, ', '.join(missing)), option='profile')
+    return plan('secret', origin, client_id=profile['client_id'], tenant=profile['tenant'], secret=profile['secret'],
+                subscription_id=profile.get('subscription_id'))
+
+
+def token_claims(token):
+    """The claims of a JWT, unverified (only to name the principal in messages); ``{}`` when not a JWT."""
+    try:
+        payload = token.split('.')[1]
+        payload += '=' * (-len(payload) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode('ascii')))
+    except (IndexError, ValueError, TypeError, UnicodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _import_identity():
+    try:
+        import azure.identity as identity  # pylint: disable=import-outside-toplevel
+        from azure.core import exceptions as core_exceptions  # pylint: disable=import-outside-toplevel
+        from azure.core.pipeline.transport import RequestsTransport  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MissingLibraryError('azure-identity', traceback=traceback.format_exc()) from None
+    return identity, core_exceptions, RequestsTransport
+
+
+class TokenProvider:
+    """Bearer tokens for a plan, one ``TokenSource`` per audience, over the module's HTTP session."""
+
+    def __init__(self, plan, http):
+        self.plan = plan
+        self.http = http
+        self._sources = {}
+
+    def source(self, audience):
+        if audience not in self._sources:
+            if self.plan.kind == 'access_token':
+                self._sources[audience] = StaticTokenSource(self.plan.access_token)
+            else:
+                self._sources[audience] = CredentialTokenSource(self, scope_for(audience))
+        return self._sources[audience]
+
+    def new_credential(self):
+        identity, _exceptions, transport_cls = _import_identity()
+        plan = self.plan
+        if plan.kind == 'cli':
+            return identity.AzureCliCredential(tenant_id=plan.tenant) if plan.tenant else identity.AzureCliCredential()
+        transport = transport_cls(session=self.http.session, session_owner=False, connection_verify=self.http.verify,
+                                  connection_timeout=self.http.timeout, read_timeout=self.http.timeout)
+        if plan.kind == 'msi':
+            kwargs = {'client_id': plan.client_id} if plan.client_id else {}
+            return identity.ManagedIdentityCredential(transport=transport, **kwargs)
+        common = {
+            'authority': plan.cloud['authority_host'],
+            'disable_instance_discovery': plan.disable_instance_discovery,
+            'transport': transport,
+        }
+        if plan.kind == 'secret':
+            return identity.ClientSecretCredential(plan.tenant, plan.client_id, plan.secret, **common)
+        if plan.kind == 'certificate':
+            return identity.CertificateCredential(plan.tenant, plan.client_id, plan.certificate_path,
+                                                  password=plan.certificate_password, **common)
+        if plan.kind == 'workload_identity':
+            return identity.WorkloadIdentityCredential(tenant_id=plan.tenant, client_id=plan.client_id,
+                                                       token_file_path=plan.token_file, **common)
+        raise ConfigError('internal: unknown sign-in kind %s' % plan.kind)
+
+
+class StaticTokenSource(TokenSource):
+    """A token obtained elsewhere (``access_token``): used as is, never refreshed."""
+
+    def __init__(self, token):
+        self._token = token
+
+    def token(self):
+        exp = token_claims(self._token).get('exp')
+        if isinstance(exp, (int, float)) and exp < time.time():
+            raise AuthError('access_token expired at %s; obtain a new one'
+                            % time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(exp)), option='access_token')
+        return self._token
+
+    def refresh(self):
+        raise AuthError('the service refused access_token (HTTP 401) and a given token cannot be refreshed;'
+                        ' check its audience and expiry', option='access_token')
+
+
+class CredentialTokenSource(TokenSource):
+    """Tokens from an azure-identity credential; ``refresh`` signs in anew, skipping every cache."""
+
+    def __init__(self, provider, scope):
+        self.provider = provider
+        self.scope = scope
+        self._credential = None
+        self._token = None
+
+    def token(self):
+        if self._token is None or self._token.expires_on - 60 < time.time():
+            self._token = self._get()
+        return self._token.token
+
+    def refresh(self):
+        self._credential = None
+        self._token = self._get()
+
+    def _get(self):
+        _identity_mod, core_exceptions, _transport = _import_identity()
+        plan = self.provider.plan
+        if self._credential is None:
+            self._credential = self.provider.new_credential()
+        try:
+            return self._credential.get_token(self.scope)
+        except core_exceptions.ClientAuthenticationError as exc:
+            raise AuthError('sign-in failed (%s) for %s: %s' % (plan.describe(), self.scope, _first_line(exc)),
+                            auth=plan.kind) from None
+        except core_exceptions.ServiceRequestError as exc:
+            raise AuthError('cannot reach the sign-in endpoint %s (%s): %s' % (
+                plan.cloud['authority_host'], plan.describe(), _first_line(exc)), auth=plan.kind) from None
+        except core_exceptions.AzureError as exc:
+            raise AuthError('sign-in failed (%s): %s' % (plan.describe(), _first_line(exc)), auth=plan.kind) from None
+
+
+def _first_line(exc):
+    text = str(getattr(exc, 'message', None) or exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
