@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A scripted HTTP server on loopback, for unit tests of the HTTP layer that need a real socket."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import struct
+import threading
+
+import pytest
+
+
+class ScriptedServer:
+    """Answers each request with the next step of a script.
+
+    A step is ``(status, headers, body)`` or one of the strings ``'reset'``
+    (close with RST before answering) and ``'close'`` (close without an
+    answer).  Every request is recorded as a dict.
+    """
+
+    def __init__(self):
+        self.script = []
+        self.requests = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def log_message(self, *args):  # silence
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get('Content-Length') or 0)
+                body = self.rfile.read(length) if length else b''
+                with server.lock:
+                    server.requests.append({'method': self.command, 'path': self.path, 'headers': dict(self.headers),
+                                            'body': body})
+                    step = server.script.pop(0) if server.script else (200, {}, {})
+                if step == 'reset':
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if step == 'close':
+                    self.close_connection = True
+                    return
+                status, headers, payload = step
+                if not isinstance(payload, (bytes, str)):
+                    payload = json.dumps(payload)
+                if isinstance(payload, str):
+                    payload = payload.encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header('Content-Length', str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = 'http://127.0.0.1:%d' % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def scripted_server():
+    server = ScriptedServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def closed_port():
+    """A loopback port where nothing listens."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
