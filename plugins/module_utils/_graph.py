@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small Microsoft Graph client: applications, service principals and their credentials.
+
+Nothing here knows about Ansible.  It takes an ``HttpClient``, the Graph
+endpoint (``https://graph.microsoft.com``) and a ``TokenSource`` for the Graph
+audience, and raises the collection's typed errors.
+
+Every value that goes into a URL is either checked (object ids and app ids
+must be GUIDs) or quoted for its place (OData string literals double ``'``
+and are percent-encoded), so no option value can change the request path.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
+
+SERVICE = 'Microsoft Graph'
+GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+MAX_PAGES = 100
+
+
+def is_guid(value):
+    return isinstance(value, str) and bool(GUID_RE.match(value))
+
+
+def require_guid(value, what):
+    """Return ``value`` lower-cased when it is a GUID, else raise ``ValidationError`` naming ``what``."""
+    if not is_guid(value):
+        raise ValidationError('%s must be a GUID like 00000000-0000-0000-0000-000000000000, got %r' % (what, value),
+                              field=what)
+    return value.lower()
+
+
+def odata_string(value):
+    """An OData string literal: single quotes around ``value`` with every ``'`` doubled."""
+    if not isinstance(value, str):
+        raise ValidationError('expected a string for an OData literal, got %r' % (value,))
+    return "'" + value.replace("'", "''") + "'"
+
+
+def encode_query_value(value):
+    """Percent-encode a query value completely (spaces as ``%20``, never ``+``)."""
+    return quote(value, safe='')
+
+
+def filter_query(expression):
+    """The query string for ``$filter=expression`` (``$filter`` kept literal, the expression encoded)."""
+    return '$filter=' + encode_query_value(expression)
+
+
+def key_segment(name, value):
+    """An alternate-key path segment such as ``(uniqueName='a%27%27b')``: quoted, then percent-encoded."""
+    return '(%s=%s)' % (name, quote(odata_string(value), safe="'"))
+
+
+class GraphClient:
+    """Microsoft Graph v1.0 calls the collection needs.
+
+    ``consistency_wait`` bounds how long (seconds) a read or write that
+    depends on an object created moments ago is retried on 404 (Graph
+    replicates new directory objects with a delay).  ``sleep`` and ``clock``
+    can be replaced in tests.
+    """
+
+    def __init__(self, http, endpoint, token, consistency_wait=60.0, sleep=time.sleep, clock=time.monotonic):
+        if not endpoint:
+            raise ValidationError('graph_endpoint is empty')
+        self.http = http
+        self.endpoint = endpoint.rstrip('/')
+        self.token = token
+        self.consistency_wait = consistency_wait
+        self.sleep = sleep
+        self.clock = clock
+        self._origin = _origin(self.endpoint)
+
+    # ------------------------------------------------------------------ plumbing
+    def url(self, path, query=None):
+        url = '%s/v1.0/%s' % (self.endpoint, path.lstrip('/'))
+        if query:
+            url += '?' + query
+        return url
+
+    def call(self, method, path, query=None, json_body=None, headers=None, ok=(200, 201, 204), idempotent=None):
+        """One request; returns the ``Response``."""
+        return self.http.request(method, self.url(path, query), SERVICE, json_body=json_body, headers=headers,
+                                 token=self.token, ok=ok, idempotent=idempotent)
+
+    def get_json(self, path, query=None):
+        return self.call('GET', path, query).json()
+
+    def get_or_none(self, path, query=None):
+        """GET a single object; ``None`` when Graph answers 404."""
+        try:
+            return self.get_json(path, query)
+        except ServiceError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_all(self, path, query=None):
+        """GET a collection, following ``@odata.nextLink`` (only to the same Graph origin)."""
+        url = self.url(path, query)
+        items = []
+        for _ in range(MAX_PAGES):
+            doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
+            items.extend(doc.get('value') or [])
+            url = doc.get('@odata.nextLink')
+            if not url:
+                return items
+            if _origin(url) != self._origin:
+                raise ServiceError('%s: refusing to follow @odata.nextLink to another host (%s); the bearer token'
+                                   ' is only sent to %s' % (SERVICE, _origin(url), self._origin))
+        raise ServiceError('%s: more than %d pages for %s; refine the query' % (SERVICE, MAX_PAGES, path))
+
+    def eventually(self, func, what):
+        """Call ``func()``, retrying on 404 for up to ``consistency_wait`` seconds (replication delay)."""
+        deadline = self.clock() + self.consistency_wait
+        wait = 1.0
+        while True:
+            try:
+                return func()
+            except ServiceError as exc:
+                if not _is_replication_delay(exc) or self.clock() + wait > deadline:
+                    if _is_replication_delay(exc):
+                        exc.msg = '%s (still failing after waiting %.0fs for Graph replication of %s)' % (
+                            exc.msg, self.consistency_wait, what)
+                    raise
+            self.sleep(wait)
+            wait = min(wait * 2, 10.0)
+
+    # -------------------------------------------------------- service principals
+    def service_principals_by_app_id(self, app_id):
+        app_id = require_guid(app_id, 'app_id')
+        return self.list_all('servicePrincipals', filter_query('appId eq %s' % odata_string(app_id)))
+
+    def service_principals_by_display_name(self, name):
+        return self.list_all('servicePrincipals', filter_query('displayName eq %s' % odata_string(name)))
+
+    def service_principal(self, object_id):
+        object_id = require_guid(object_id, 'object_id')
+        return self.get_or_none('servicePrincipals/%s' % object_id)
+
+
+def _is_replication_delay(exc):
+    return isinstance(exc, ServiceError) and exc.status == 404
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return '%s://%s' % (parts.scheme.lower(), parts.netloc.lower())
