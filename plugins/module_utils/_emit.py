@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One emission: consult the ledger, pack, send, record, and account for every series.
+
+No Ansible here: ``Emission.run`` returns the result dict, or raises
+``EmissionFailed`` carrying the same dict when anything was not delivered.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, monotonic_deadline
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
+    DELIVERED as L_DELIVERED,
+    PENDING as L_PENDING,
+    UNKNOWN as L_UNKNOWN,
+    owner_alive,
+    owner_id,
+)
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import pack
+
+SENT = 'sent'
+SKIPPED = 'skipped'          # delivered by an earlier run
+UNKNOWN_SKIPPED = 'unknown_skipped'  # an earlier run could not tell; not re-sent without resend_unknown
+IN_FLIGHT = 'in_flight'      # another live process is sending it right now
+NOT_SENT = 'not_sent'        # left out after a failure that would repeat for every request
+WOULD_SEND = 'would_send'    # check mode
+STALE_PENDING_SECONDS = 3600
+
+
+class EmissionFailed(AzmonError):
+    """Some series were not delivered; ``details`` is the whole result."""
+
+
+class Emission:
+    """Everything one task emits for one resource."""
+
+    def __init__(self, points, resource_id, url, ledger=None, sender=None, resend_unknown=False, check_mode=False,
+                 detail_limit=100, show_payloads=False, max_request_bytes=None, in_flight_wait=60.0,
+                 sleep=time.sleep, clock=time.monotonic, warn=None):
+        self.points = points
+        self.resource_id = resource_id
+        self.url = url
+        self.ledger = ledger
+        self.sender = sender
+        self.resend_unknown = resend_unknown
+        self.check_mode = check_mode
+        self.detail_limit = detail_limit
+        self.show_payloads = show_payloads
+        self.max_request_bytes = max_request_bytes
+        self.in_flight_wait = in_flight_wait
+        self.sleep = sleep
+        self.clock = clock
+        self.warn = warn or (lambda msg: None)
+        self.status = {}         # point index -> status
+        self.request_log = []
+
+    # -- ledger ------------------------------------------------------------------------------------------------
+    def _classify(self, points):
+        """Split points by what the ledger knows of them; returns the ones to send."""
+        if self.ledger is None or not self.ledger.exists:
+            return list(points)
+        deadline = self.clock() + self.in_flight_wait
+        while True:
+            known = self.ledger.lookup({p.key for p in points})
+            to_send, waiting, stale = [], [], []
+            for point in points:
+                row = known.get(point.key)
+                if row is None:
+                    to_send.append(point)
+                    continue
+                state, owner, updated = row
+                if state == L_DELIVERED:
+                    self.status[point.index] = SKIPPED
+                elif state == L_UNKNOWN:
+                    if self.resend_unknown:
+                        to_send.append(point)
+                    else:
+                        self.status[point.index] = UNKNOWN_SKIPPED
+                elif state == L_PENDING:
+                    alive = owner_alive(owner)
+                    if alive is False or time.time() - updated > STALE_PENDING_SECONDS:
+                        stale.append(point)   # its sender died mid-request: it may have been ingested
+                        if self.resend_unknown:
+                            to_send.append(point)
+                        else:
+                            self.status[point.index] = UNKNOWN_SKIPPED
+                    else:
+                        waiting.append(point)
+            if stale and not self.check_mode:
+                self.ledger.mark([p.key for p in stale], L_UNKNOWN)
+            if not waiting or self.clock() >= deadline:
+                for point in waiting:
+                    self.status[point.index] = IN_FLIGHT
+                if waiting:
+                    self.warn('%d series are being sent by another live process and were left to it' % len(waiting))
+                return to_send
+            self.sleep(0.5)
+            points = waiting + [p for p in to_send]
+            for point in points:
+                self.status.pop(point.index, None)
+
+    # -- run ---------------------------------------------------------------------------------------------------
+    def run(self):
+        to_send = self._classify(self.points)
+        requests = pack(to_send, self.max_request_bytes) if self.max_request_bytes else pack(to_send)
+        payloads = [req.documents() for req in requests] if (self.show_payloads or self.check_mode) else None
+        if self.check_mode:
+            for point in to_send:
+                self.status[point.index] = WOULD_SEND
+            return self._result(changed=bool(to_send), payloads=payloads, requests_planned=len(requests))
+        owner = owner_id()
+        stop = None
+        for number, req in enumerate(requests):
+            keys = [p.key for p in req.points]
+            if stop is not None:
+                for point in req.points:
+                    self.status[point.index] = NOT_SENT
+                self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
+                                         'state': NOT_SENT})
+                continue
+            if self.ledger is not None:
+                self.ledger.mark(keys, L_PENDING, owner=owner)
+            oldest = min(p.minute for p in req.points).timestamp()
+            outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
+            if self.ledger is not None:
+                if outcome.state == DELIVERED:
+                    self.ledger.mark(keys, L_DELIVERED, request_id=outcome.request_id)
+                elif outcome.state == UNKNOWN:
+                    self.ledger.mark(keys, L_UNKNOWN, request_id=outcome.request_id or outcome.client_request_id)
+                else:
+                    self.ledger.forget(keys)
+            state = {DELIVERED: SENT, UNKNOWN: UNKNOWN, FAILED: FAILED}[outcome.state]
+            for point in req.points:
+                self.status[point.index] = state
+            entry = {'request': number, 'series': len(req.points), 'bytes': req.size}
+            entry.update(outcome.to_dict())
+            self.request_log.append(entry)
+            if outcome.systemic:
+                stop = outcome
+        changed = any(s in (SENT, UNKNOWN) for s in self.status.values())
+        result = self._result(changed=changed, payloads=payloads, requests_planned=len(requests))
+        failed = [s for s in self.status.values() if s in (FAILED, UNKNOWN, NOT_SENT)]
+        if failed:
+            raise EmissionFailed(self._failure_message(result, stop), **result)
+        return result
+
+    # -- reporting ---------------------------------------------------------------------------------------------
+    def _count(self, *states):
+        return sum(1 for s in self.status.values() if s in states)
+
+    def _result(self, changed, payloads, requests_planned):
+        result = {
+            'changed': changed,
+            'resource_id': self.resource_id,
+            'url': self.url,
+            'series_total': len(self.points),
+            'series_sent': self._count(SENT),
+            'series_would_send': self._count(WOULD_SEND),
+            'series_skipped': self._count(SKIPPED),
+            'series_unknown': self._count(UNKNOWN),
+            'series_unknown_skipped': self._count(UNKNOWN_SKIPPED),
+            'series_failed': self._count(FAILED),
+            'series_not_sent': self._count(NOT_SENT),
+            'series_in_flight': self._count(IN_FLIGHT),
+            'requests_planned': requests_planned,
+            'requests_sent': self.sender.posts if self.sender else 0,
+            'retries': self.sender.retries if self.sender else 0,
+            'requests': self.request_log,
+        }
+        details = []
+        noteworthy = (FAILED, UNKNOWN, UNKNOWN_SKIPPED, NOT_SENT, IN_FLIGHT)
+        everything = len(self.points) <= self.detail_limit
+        for point in self.points:
+            status = self.status.get(point.index)
+            if everything or status in noteworthy:
+                detail = point.summary()
+                detail['status'] = status
+                details.append(detail)
+                if len(details) >= self.detail_limit:
+                    break
+        result['series'] = details
+        result['series_truncated'] = len(details) < len(self.points)
+        if payloads is not None:
+            result['payloads'] = payloads
+        return result
+
+    def _failure_message(self, result, stop):
+        parts = ['%d of %d series delivered' % (result['series_sent'], result['series_total'])]
+        if result['series_skipped']:
+            parts.append('%d already delivered before' % result['series_skipped'])
+        if result['series_failed']:
+            parts.append('%d NOT delivered (certainly not ingested; safe to run again)' % result['series_failed'])
+        if result['series_unknown']:
+            parts.append('%d UNKNOWN (the service may have ingested them; recorded in the ledger and not re-sent'
+                         ' unless resend_unknown=true)' % result['series_unknown'])
+        if result['series_not_sent']:
+            parts.append('%d not sent after an error that every request would hit' % result['series_not_sent'])
+        failures = [r for r in self.request_log if r.get('state') in (FAILED, UNKNOWN)]
+        first = (stop and stop.to_dict()) or (failures[0] if failures else {})
+        detail = ''
+        if first:
+            bits = [str(first.get(k)) for k in ('status', 'error_code', 'error_message', 'reason') if first.get(k)]
+            detail = ' First error (request %s, request id %s): %s.' % (
+                first.get('request', 0), first.get('request_id') or first.get('client_request_id'), ': '.join(bits))
+        names = [d for d in result['series'] if d['status'] in (FAILED, UNKNOWN, NOT_SENT)][:5]
+        named = '; '.join('metrics[%d] %s/%s %s %s' % (d['index'], d['namespace'], d['metric'], d['dimensions'],
+                                                      d['status']) for d in names)
+        return '%s.%s Affected: %s%s' % (', '.join(parts), detail, named,
+                                        ' (see series)' if len(names) < result['series_failed'] + result['series_unknown']
+                                        + result['series_not_sent'] else '')

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The delivery ledger: which series-minutes were delivered, are being sent, or may have been ingested.
+
+A SQLite file (WAL mode, mode 0600 in a 0700 folder) shared by every process
+of the user, so that many forks can write at once.  States:
+
+``pending``
+    written (and committed) before a request is sent, with the sending process
+    as owner; a crash leaves it behind, and a later run treats it as unknown
+    once the owner is gone.
+``delivered``
+    the service accepted the request that carried it.
+``unknown``
+    the request may or may not have been ingested (a 5xx, a timeout or a reset
+    after the body was sent); not re-sent unless asked.
+
+Keys are opaque strings (``_metrics.series_key``); nothing secret is stored.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ConfigError
+
+PENDING, DELIVERED, UNKNOWN = 'pending', 'delivered', 'unknown'
+DEFAULT_PATH = '~/.ansible/azmon_metrics/ledger.sqlite3'
+_CHUNK = 500  # SQLite's default limit on host parameters is 999 on old builds
+
+
+def owner_id():
+    """``host:pid`` of this process: lets a later run tell a crashed sender from a live one."""
+    return '%s:%d' % (socket.gethostname(), os.getpid())
+
+
+def owner_alive(owner, host=None):
+    """Whether ``owner`` (``host:pid``) is a process that still runs on this host; ``None`` if on another host."""
+    try:
+        owner_host, pid = owner.rsplit(':', 1)
+        pid = int(pid)
+    except (AttributeError, ValueError):
+        return False
+    if owner_host != (host or socket.gethostname()):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LedgerError(AzmonError):
+    """The ledger could not be read or written (disk full, locked for longer than the busy timeout)."""
+
+
+class Ledger:
+    """Read and record series states.  Every write is one short ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, path=DEFAULT_PATH, create=True, busy_timeout=60.0):
+        self.path = os.path.abspath(os.path.expanduser(path))
+        self._conn = None
+        if not os.path.exists(self.path):
+            if not create:
+                return
+            self._create_file()
+        old_umask = os.umask(0o077)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+            self._conn.execute('PRAGMA journal_mode=WAL')
+            self._conn.execute('PRAGMA synchronous=NORMAL')
+            self._conn.execute('CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, state TEXT NOT NULL,'
+                               ' owner TEXT, updated REAL NOT NULL, request_id TEXT) WITHOUT ROWID')
+            self._conn.execute('CREATE INDEX IF NOT EXISTS series_updated ON series (updated)')
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError('ledger_path: cannot use %s as the delivery ledger: %s' % (self.path, exc),
+                              option='ledger_path') from None
+        finally:
+            os.umask(old_umask)
+
+    def _create_file(self):
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+        except OSError as exc:
+            raise ConfigError('ledger_path: cannot create %s: %s' % (self.path, exc.strerror), option='ledger_path') from None
+
+    @property
+    def exists(self):
+        return self._conn is not None
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def lookup(self, keys):
+        """``{key: (state, owner, updated)}`` for the keys the ledger knows."""
+        found = {}
+        if self._conn is None:
+            return found
+        keys = list(keys)
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                rows = self._conn.execute('SELECT key, state, owner, updated FROM series WHERE key IN (%s)'
+                                          % ','.join('?' * len(chunk)), chunk)
+                for key, state, owner, updated in rows:
+                    found[key] = (state, owner, updated)
+        except sqlite3.Error as exc:
+            raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
+        return found
+
+    def mark(self, keys, state, owner=None, request_id=None):
+        """Record ``state`` for every key, in one transaction."""
+        now = time.time()
+        self._write('INSERT OR REPLACE INTO series (key, state, owner, updated, request_id) VALUES (?, ?, ?, ?, ?)',
+                    [(key, state, owner, now, request_id) for key in keys])
+
+    def forget(self, keys):
+        """Drop the keys (a request that certainly was not ingested leaves no trace)."""
+        self._write('DELETE FROM series WHERE key = ?', [(key,) for key in keys])
+
+    def prune(self, older_than_seconds):
+        """Drop delivered rows older than the retention; unknown and pending rows are kept as long."""
+        cutoff = time.time() - older_than_seconds
+        self._write('DELETE FROM series WHERE updated < ?', [(cutoff,)])
+
+    def _write(self, sql, rows):
+        if not rows:
+            return
+        conn = self._conn
+        try:
+            conn.execute('BEGIN IMMEDIATE')
+            try:
+                conn.executemany(sql, rows)
+            except BaseException:
+                conn.execute('ROLLBACK')
+                raise
+            conn.execute('COMMIT')
+        except sqlite3.Error as exc:
+            raise LedgerError('cannot write the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None

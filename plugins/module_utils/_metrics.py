@@ -1,0 +1,402 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Custom metric series: validation against the ingestion limits, aggregation, identity, packing.
+
+Pure Python, no Ansible and no network.  ``build_points`` turns the module's
+entries into validated ``Point`` objects (raising one ``ValidationError`` that
+lists every problem); ``pack`` groups them into ingestion documents and splits
+those into request bodies of at most ``max_bytes`` uncompressed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import re
+
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._time import (
+    TimeFormatError,
+    format_utc,
+    parse_time,
+    truncate_to_minute,
+)
+
+MAX_DIMENSIONS = 10
+MAX_NAME_LENGTH = 256
+MAX_METRIC_NAMES_BYTES = 64 * 1024
+MAX_SERIES_PER_TASK = 50000       # active series per subscription and region; more would be throttled or dropped
+MAX_REQUEST_BYTES = 1000000       # uncompressed; the contract's safe maximum (true limit unverified)
+MAX_COUNT = 2 ** 31 - 1           # count is an int32
+WINDOW_PAST = datetime.timedelta(minutes=19)    # documented 20 minutes; stay inside it
+WINDOW_FUTURE = datetime.timedelta(minutes=3)   # documented 5, the service says 4; stay inside both
+RESERVED_NAMESPACES = ('GenevaKustoQos', 'LogsToMetricsQos', 'MdmQos', 'RecoveryService/V2', 'MonitorSLA', 'WarmPathQos')
+ENTRY_KEYS = ('metric', 'namespace', 'dimensions', 'time', 'value', 'values', 'min', 'max', 'sum', 'count', 'dedupe_key')
+STAT_KEYS = ('min', 'max', 'sum', 'count')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
+class Point:
+    """One series-minute to send: identity, aggregate and where it came from."""
+
+    __slots__ = ('index', 'namespace', 'metric', 'dim_names', 'dim_values', 'minute', 'dedupe_key',
+                 'min', 'max', 'sum', 'count', 'key')
+
+    def __init__(self, index, namespace, metric, dim_names, dim_values, minute, dedupe_key, stats, resource_id):
+        self.index = index
+        self.namespace = namespace
+        self.metric = metric
+        self.dim_names = dim_names
+        self.dim_values = dim_values
+        self.minute = minute
+        self.dedupe_key = dedupe_key
+        self.min, self.max, self.sum, self.count = stats
+        self.key = series_key(resource_id, namespace, metric, dim_names, dim_values,
+                              'k:' + dedupe_key if dedupe_key is not None else 't:' + format_utc(minute))
+
+    def describe(self):
+        dims = ','.join('%s=%s' % pair for pair in zip(self.dim_names, self.dim_values))
+        return '%s/%s[%s]@%s' % (self.namespace, self.metric, dims, format_utc(self.minute))
+
+    def summary(self):
+        return {'index': self.index, 'namespace': self.namespace, 'metric': self.metric,
+                'dimensions': dict(zip(self.dim_names, self.dim_values)), 'time': format_utc(self.minute),
+                'dedupe_key': self.dedupe_key}
+
+
+def series_key(resource_id, namespace, metric, dim_names, dim_values, when):
+    """The ledger identity of a series-minute: resource (any case), namespace, metric, dimensions, and the
+    minute or the entry's ``dedupe_key``."""
+    text = '\x1f'.join([resource_id.lower(), namespace, metric, '\x1e'.join(dim_names), '\x1e'.join(dim_values), when])
+    return hashlib.blake2b(text.encode('utf-8'), digest_size=16).hexdigest()
+
+
+def normalize_region(region):
+    """``East US`` -> ``eastus``; raises ``ValidationError`` for anything that is not a region code."""
+    code = re.sub(r'\s+', '', str(region or '')).lower()
+    if not re.match(r'^[a-z][a-z0-9]{1,39}$', code):
+        raise ValidationError('region: %r is not an Azure region name or code (e.g. "East US" or eastus)' % (region,),
+                              option='region')
+    return code
+
+
+class _Problems:
+    """Collects every validation problem; raises once with all of them."""
+
+    LIMIT = 50
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, where, field, rule):
+        self.items.append('%s: %s %s' % (where, field, rule))
+
+    def raise_if_any(self):
+        if self.items:
+            shown = self.items[:10]
+            more = len(self.items) - len(shown)
+            raise ValidationError('invalid metrics, nothing was sent: ' + '; '.join(shown)
+                                  + ('; and %d more' % more if more else ''), errors=self.items[:self.LIMIT])
+
+
+def _number(value):
+    """A finite float from a number or numeric string, else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _name_rule(value):
+    """Why ``value`` cannot be a metric, namespace or dimension name/value, or ``None``."""
+    if not isinstance(value, str):
+        return 'must be a string, got %s' % type(value).__name__
+    if not value:
+        return 'must not be empty'
+    if len(value) > MAX_NAME_LENGTH:
+        return 'must be at most %d characters (got %d)' % (MAX_NAME_LENGTH, len(value))
+    if _CONTROL.search(value):
+        return 'must not contain control characters'
+    return None
+
+
+def _stats(entry, where, problems):
+    """``(min, max, sum, count)`` from exactly one of ``value``, ``values`` or ``min``/``max``/``sum``/``count``."""
+    forms = [name for name, present in (('value', entry.get('value') is not None),
+                                        ('values', entry.get('values') is not None),
+                                        ('min/max/sum/count', any(entry.get(k) is not None for k in STAT_KEYS)))
+             if present]
+    if len(forms) != 1:
+        problems.add(where, 'value', 'needs exactly one of value, values, or min/max/sum/count (got %s)'
+                     % (' and '.join(forms) or 'none'))
+        return None
+    if forms[0] == 'value':
+        number = _number(entry['value'])
+        if number is None:
+            problems.add(where, 'value', 'must be a finite number (no NaN or infinity), got %r' % (entry['value'],))
+            return None
+        return number, number, number, 1
+    if forms[0] == 'values':
+        raw = entry['values']
+        if not isinstance(raw, list) or not raw:
+            problems.add(where, 'values', 'must be a non-empty list of numbers')
+            return None
+        numbers = [_number(v) for v in raw]
+        bad = [i for i, n in enumerate(numbers) if n is None]
+        if bad:
+            problems.add(where, 'values[%d]' % bad[0], 'must be a finite number (no NaN or infinity), got %r' % (raw[bad[0]],))
+            return None
+        if len(numbers) > MAX_COUNT:
+            problems.add(where, 'values', 'must hold at most %d numbers' % MAX_COUNT)
+            return None
+        return min(numbers), max(numbers), math.fsum(numbers), len(numbers)
+    missing = [k for k in STAT_KEYS if entry.get(k) is None]
+    if missing:
+        problems.add(where, '/'.join(missing), 'must be given with the other explicit aggregates (min, max, sum and count)')
+        return None
+    low, high, total = (_number(entry[k]) for k in ('min', 'max', 'sum'))
+    for name, number in (('min', low), ('max', high), ('sum', total)):
+        if number is None:
+            problems.add(where, name, 'must be a finite number (no NaN or infinity), got %r' % (entry[name],))
+            return None
+    count = _number(entry['count'])
+    if count is None or count != int(count) or not 1 <= count <= MAX_COUNT:
+        problems.add(where, 'count', 'must be a whole number from 1 to %d, got %r' % (MAX_COUNT, entry['count']))
+        return None
+    if low > high:
+        problems.add(where, 'min', 'must not be greater than max (%r > %r)' % (low, high))
+        return None
+    return low, high, total, int(count)
+
+
+def _dimensions(dims, where, problems):
+    if dims is None:
+        return (), ()
+    if not isinstance(dims, dict):
+        problems.add(where, 'dimensions', 'must be a mapping of dimension name to value')
+        return None
+    if len(dims) > MAX_DIMENSIONS:
+        problems.add(where, 'dimensions', 'must hold at most %d dimensions (got %d)' % (MAX_DIMENSIONS, len(dims)))
+        return None
+    names, values, seen = [], [], set()
+    for name in sorted(dims, key=str):
+        value = dims[name]
+        rule = _name_rule(name)
+        if rule:
+            problems.add(where, 'dimension name %r' % (name,), rule)
+            return None
+        if name.lower() in seen:
+            problems.add(where, 'dimension name %r' % name, 'must be unique ignoring case')
+            return None
+        seen.add(name.lower())
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        rule = _name_rule(value)
+        if rule:
+            problems.add(where, 'dimension %r value' % name, rule + ' (empty dimension values are rejected by Azure)')
+            return None
+        names.append(name)
+        values.append(value)
+    return tuple(names), tuple(values)
+
+
+def build_points(entries, resource_id, now=None, defaults=None):
+    """Validate ``entries`` (dicts with the module's entry keys) and return one ``Point`` per entry.
+
+    ``defaults`` holds task-level ``namespace``, ``dimensions``, ``time``
+    (entries override them; dimensions merge by name).  Every problem is
+    collected and raised as one ``ValidationError``.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    defaults = defaults or {}
+    problems = _Problems()
+    points = []
+    oldest, newest = truncate_to_minute(now - WINDOW_PAST), now + WINDOW_FUTURE
+    default_time = None
+    if defaults.get('time') is not None:
+        try:
+            default_time = parse_time(defaults['time'])
+        except TimeFormatError as exc:
+            problems.add('time', 'time', str(exc))
+    for index, entry in enumerate(entries):
+        metric_name = entry.get('metric') if isinstance(entry, dict) else None
+        where = 'metrics[%d] (%s)' % (index, metric_name if isinstance(metric_name, str) else 'no metric name')
+        if not isinstance(entry, dict):
+            problems.add(where, 'entry', 'must be a mapping')
+            continue
+        unknown = sorted(set(entry) - set(ENTRY_KEYS))
+        if unknown:
+            problems.add(where, ', '.join(unknown), 'is not a known field (known: %s)' % ', '.join(ENTRY_KEYS))
+            continue
+        point = _point(index, entry, where, defaults, default_time, now, (oldest, newest), resource_id, problems)
+        if point is not None:
+            points.append(point)
+    _check_totals(points, problems)
+    problems.raise_if_any()
+    return points
+
+
+def _point(index, entry, where, defaults, default_time, now, window, resource_id, problems):
+    ok = True
+    metric = entry.get('metric')
+    rule = _name_rule(metric)
+    if rule:
+        problems.add(where, 'metric', rule)
+        ok = False
+    namespace = entry.get('namespace', defaults.get('namespace'))
+    rule = _name_rule(namespace)
+    if rule:
+        problems.add(where, 'namespace', rule + (' (set it on the entry or on the task)' if namespace is None else ''))
+        ok = False
+    elif namespace.lower().startswith('microsoft.') or namespace in RESERVED_NAMESPACES:
+        problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s)'
+                     % (namespace, ', '.join(RESERVED_NAMESPACES)))
+        ok = False
+    dims = dict(defaults.get('dimensions') or {})
+    if entry.get('dimensions') is not None and not isinstance(entry.get('dimensions'), dict):
+        dims = entry['dimensions']
+    else:
+        dims.update(entry.get('dimensions') or {})
+    dim_pair = _dimensions(dims, where, problems)
+    stats = _stats(entry, where, problems)
+    when = default_time or now
+    if entry.get('time') is not None:
+        try:
+            when = parse_time(entry['time'])
+        except TimeFormatError as exc:
+            problems.add(where, 'time', str(exc))
+            return None
+    minute = truncate_to_minute(when)
+    if minute < window[0] or when > window[1]:
+        problems.add(where, 'time', '%s is outside the ingestion window (from %s to %s UTC, i.e. at most 19 minutes'
+                     ' ago and 3 minutes ahead); Azure refuses older or later points'
+                     % (format_utc(when), format_utc(window[0]), format_utc(window[1])))
+        ok = False
+    dedupe_key = entry.get('dedupe_key')
+    if isinstance(dedupe_key, (int, float)) and not isinstance(dedupe_key, bool):
+        dedupe_key = str(dedupe_key)
+    if dedupe_key is not None and (not isinstance(dedupe_key, str) or not 1 <= len(dedupe_key) <= 1024):
+        problems.add(where, 'dedupe_key', 'must be a string of 1 to 1024 characters')
+        ok = False
+    if not ok or dim_pair is None or stats is None:
+        return None
+    return Point(index, namespace, metric, dim_pair[0], dim_pair[1], minute, dedupe_key, stats, resource_id)
+
+
+def _check_totals(points, problems):
+    names = {p.metric for p in points}
+    size = sum(len(n.encode('utf-8')) for n in names)
+    if size > MAX_METRIC_NAMES_BYTES:
+        problems.add('metrics', 'metric', 'names of one resource together must stay under %d bytes (got %d)'
+                     % (MAX_METRIC_NAMES_BYTES, size))
+    series = {(p.namespace, p.metric, p.dim_names, p.dim_values) for p in points}
+    if len(series) > MAX_SERIES_PER_TASK:
+        problems.add('metrics', 'series', 'must be at most %d distinct time series per task (got %d): Azure throttles'
+                     ' and may silently drop series beyond %d active per subscription and region'
+                     % (MAX_SERIES_PER_TASK, len(series), MAX_SERIES_PER_TASK))
+
+
+class Request:
+    """One request body: ndjson documents, the points it carries, its uncompressed size."""
+
+    __slots__ = ('lines', 'points', 'size')
+
+    def __init__(self):
+        self.lines = []
+        self.points = []
+        self.size = 0
+
+    @property
+    def body(self):
+        return '\n'.join(self.lines).encode('utf-8')
+
+    @property
+    def content_type(self):
+        return 'application/x-ndjson' if len(self.lines) > 1 else 'application/json'
+
+    def documents(self):
+        return [json.loads(line) for line in self.lines]
+
+
+def _series_json(stats):
+    low, high, total, count = stats
+    return '"min":%s,"max":%s,"sum":%s,"count":%d' % (_num(low), _num(high), _num(total), count)
+
+
+def _num(value):
+    return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def pack(points, max_bytes=MAX_REQUEST_BYTES):
+    """Group ``points`` into documents (one per namespace, metric, minute and dimension names) with one series
+    per distinct dimension values (points of the same series-minute merge, as Azure would add them), and
+    split them into requests of at most ``max_bytes`` uncompressed bytes.  Returns a list of ``Request``.
+    """
+    documents = {}
+    for point in points:
+        doc_key = (point.minute, point.namespace, point.metric, point.dim_names)
+        series = documents.setdefault(doc_key, {})
+        merged = series.get(point.dim_values)
+        if merged is None:
+            series[point.dim_values] = [point.min, point.max, point.sum, point.count, [point]]
+        else:
+            merged[0] = min(merged[0], point.min)
+            merged[1] = max(merged[1], point.max)
+            merged[2] += point.sum
+            merged[3] += point.count
+            merged[4].append(point)
+    requests = []
+    current = Request()
+    for (minute, namespace, metric, dim_names), series in documents.items():
+        head = '{"time":%s,"data":{"baseData":{"metric":%s,"namespace":%s,%s"series":[' % (
+            json.dumps(format_utc(minute)), json.dumps(metric, ensure_ascii=False),
+            json.dumps(namespace, ensure_ascii=False),
+            '"dimNames":%s,' % json.dumps(list(dim_names), ensure_ascii=False) if dim_names else '')
+        tail = ']}}}'
+        frame = len(head.encode('utf-8')) + len(tail)
+        items = []
+        for dim_values, (low, high, total, count, members) in series.items():
+            if count > MAX_COUNT:
+                raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the most'
+                                      ' is %d' % (', '.join(str(m.index) for m in members[:5]), count,
+                                                  members[0].describe(), MAX_COUNT))
+            dims = '"dimValues":%s,' % json.dumps(list(dim_values), ensure_ascii=False) if dim_names else ''
+            text = '{' + dims + _series_json((low, high, total, count)) + '}'
+            items.append((text, len(text.encode('utf-8')), members))
+        start = 0
+        while start < len(items):
+            room = max_bytes - current.size - (1 if current.lines else 0) - frame
+            taken, used = 0, 0
+            while start + taken < len(items):
+                extra = items[start + taken][1] + (1 if taken else 0)
+                if used + extra > room:
+                    break
+                used += extra
+                taken += 1
+            if taken == 0:
+                if not current.lines:
+                    raise ValidationError('a single series does not fit in %d bytes' % max_bytes)
+                requests.append(current)
+                current = Request()
+                continue
+            chunk = items[start:start + taken]
+            line = head + ','.join(text for text, _size, _members in chunk) + tail
+            current.size += (1 if current.lines else 0) + frame + used
+            current.lines.append(line)
+            for _text, _size, members in chunk:
+                current.points.extend(members)
+            start += taken
+    if current.lines:
+        requests.append(current)
+    return requests

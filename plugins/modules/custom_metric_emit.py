@@ -1,0 +1,410 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: custom_metric_emit
+short_description: Emit Azure Monitor custom metrics for one resource, validated, batched and idempotent
+version_added: 0.1.0
+description:
+  - Sends custom metrics for one Azure resource to the regional ingestion endpoint
+    (C(POST https://{region}.monitoring.azure.com{resourceId}/metrics)).
+  - One metric through O(metric), O(namespace), O(dimensions) and a value, or many through O(metrics).
+  - Everything is validated against the ingestion limits before anything is sent; if any entry is invalid,
+    nothing is sent and the error names the entry (index and metric), the field and the rule.
+  - Series are packed into as few requests as the limits allow (one document per metric, namespace, minute and
+    dimension names; gzip-compressed ndjson of at most O(max_request_bytes) uncompressed).
+  - Idempotent. A local ledger records every series-minute (resource, namespace, metric, dimension names and
+    values, and the minute or the entry's C(dedupe_key)) that was delivered, so the same task run again sends
+    nothing and reports C(changed=false).
+  - Azure adds up every post for a series-minute, so a request whose outcome is unclear is never re-sent
+    blindly. The body is only written after the service answers C(100 Continue); failures before that, HTTP 429,
+    and 503 with C(Retry-After) are retried (never past the time window). A timeout or a broken connection after
+    the body was written, HTTP 500, 502, 504 and 503 without C(Retry-After) make those series C(unknown): they
+    are recorded in the ledger and the task fails naming them. A later run does not re-send them unless
+    O(resend_unknown=true).
+  - The signed-in principal needs the Monitoring Metrics Publisher role on the resource or a parent scope (see
+    M(azmon.metrics.metrics_publisher_role)).
+extends_documentation_fragment:
+  - azmon.metrics.auth
+  - azmon.metrics.attributes
+  - azmon.metrics.attributes.check_mode_full
+  - azmon.metrics.attributes.diff_mode_none
+options:
+  resource_id:
+    description:
+      - Full ARM ID of the resource the metrics are about, for example
+        C(/subscriptions/{guid}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1).
+      - A subscription or resource group ID is refused.
+    type: str
+    required: true
+  region:
+    description:
+      - Region of the resource, as a name (V(East US)) or code (V(eastus)). It must be the resource's own
+        region, else Azure answers C(RegionMismatch).
+    type: str
+    required: true
+  metric:
+    description:
+      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics).
+    type: str
+  namespace:
+    description:
+      - Metric namespace (1 to 256 characters) for O(metric), and the default namespace of every O(metrics) entry.
+      - Names starting with C(Microsoft.) and Azure's internal namespaces are refused.
+    type: str
+  dimensions:
+    description:
+      - Dimension names and values for O(metric), and dimensions added to every O(metrics) entry (an entry's own
+        dimension of the same name wins).
+      - At most 10 dimensions; names and values 1 to 256 characters; empty values are refused.
+    type: dict
+  value:
+    description:
+      - One observed value of O(metric) (sent as min = max = sum, count 1).
+    type: raw
+  values:
+    description:
+      - Raw observations of O(metric), aggregated here into min, max, sum and count.
+    type: list
+    elements: raw
+  min:
+    description:
+      - Explicit aggregate of O(metric); give O(min), O(max), O(sum) and O(count) together.
+    type: raw
+  max:
+    description:
+      - Explicit aggregate of O(metric), see O(min).
+    type: raw
+  sum:
+    description:
+      - Explicit aggregate of O(metric), see O(min).
+    type: raw
+  count:
+    description:
+      - Explicit aggregate of O(metric), see O(min); a whole number from 1 to 2147483647.
+    type: raw
+  time:
+    description:
+      - Time of O(metric), and the default time of every O(metrics) entry.
+      - ISO 8601 with a zone, ISO 8601 without a zone (taken as UTC), or epoch seconds. Truncated to the minute.
+      - Must lie within 19 minutes in the past and 3 minutes in the future, inside Azure's ingestion window.
+      - Defaults to now.
+    type: raw
+  dedupe_key:
+    description:
+      - Identifies O(metric)'s data point in the ledger instead of its minute, for values that are re-stamped to
+        now (for example the source's own timestamp), so that one source value is sent once however often the task
+        runs.
+    type: str
+  metrics:
+    description:
+      - Many metrics for the resource. Each entry is a mapping with the keys C(metric) (required),
+        C(namespace), C(dimensions), C(time), C(dedupe_key), and its value as exactly one of C(value), C(values),
+        or C(min), C(max), C(sum) and C(count), with the meaning of the options of the same names.
+      - Entries for the same series and minute are added together, as Azure would.
+      - Mutually exclusive with O(metric).
+    type: list
+    elements: dict
+  dedupe:
+    description:
+      - Record delivered series in the ledger and skip those already delivered.
+      - When V(false), the ledger is neither read nor written and every run sends everything.
+    type: bool
+    default: true
+  resend_unknown:
+    description:
+      - Send again series whose earlier delivery is unknown (recorded by a run that failed after the body was
+        sent, or whose sender died). They may then be counted twice by Azure.
+    type: bool
+    default: false
+  ledger_path:
+    description:
+      - SQLite file of the delivery ledger. Created with mode 0600 in a folder of mode 0700; safe for many
+        processes at once. Holds hashes of series identities and states, never metric values or secrets.
+    type: path
+    default: ~/.ansible/azmon_metrics/ledger.sqlite3
+  ledger_retention_days:
+    description:
+      - Ledger rows older than this many days are removed. Keep it longer than the time O(dedupe_key) values may
+        come back.
+    type: int
+    default: 30
+  compress:
+    description:
+      - Send bodies gzip-compressed (C(Content-Encoding: gzip)).
+    type: bool
+    default: true
+  max_request_bytes:
+    description:
+      - Largest uncompressed request body, in bytes (4096 to 1000000).
+    type: int
+    default: 1000000
+  detail_limit:
+    description:
+      - Largest number of series listed one by one in RV(series). Beyond it, only series that were not delivered
+        are listed, up to this number, and the counts tell the rest.
+    type: int
+    default: 100
+notes:
+  - The payloads are returned in check mode and when Ansible runs with C(-v) or more.
+  - One token is obtained per task, for the ingestion audience of the chosen cloud, and only when something is
+    to be sent.
+seealso:
+  - module: azmon.metrics.metrics_publisher_role
+  - name: Custom metrics in Azure Monitor
+    description: The REST call this module makes.
+    link: https://learn.microsoft.com/azure/azure-monitor/essentials/metrics-custom-overview
+'''
+
+EXAMPLES = r'''
+- name: Emit one value
+  azmon.metrics.custom_metric_emit:
+    resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1
+    region: East US
+    namespace: QueueProcessing
+    metric: QueueDepth
+    dimensions:
+      QueueName: ImagesToProcess
+      MessageType: JPEG
+    value: 42
+
+- name: Emit many metrics in one task, aggregating raw samples
+  azmon.metrics.custom_metric_emit:
+    resource_id: "{{ vm_id }}"
+    region: eastus
+    namespace: QueueProcessing
+    dimensions:
+      Environment: prod
+    metrics:
+      - metric: QueueDepth
+        dimensions:
+          QueueName: ImagesToProcess
+        values: [3, 5, 20]
+      - metric: ProcessingTime
+        min: 1.5
+        max: 9.25
+        sum: 31.0
+        count: 6
+
+- name: Forward a value measured elsewhere once, however often this runs
+  azmon.metrics.custom_metric_emit:
+    resource_id: "{{ vm_id }}"
+    region: eastus
+    namespace: Backups
+    metric: LastBackupSizeGB
+    value: "{{ backup.size_gb }}"
+    dedupe_key: "{{ backup.finished_at }}"
+'''
+
+RETURN = r'''
+resource_id:
+  description: The resource ID as sent (normalised).
+  returned: always
+  type: str
+url:
+  description: The ingestion URL posted to.
+  returned: always
+  type: str
+series_total:
+  description: Number of entries given.
+  returned: always
+  type: int
+series_sent:
+  description: Series delivered by this run.
+  returned: always
+  type: int
+series_would_send:
+  description: Series a real run would send (check mode).
+  returned: always
+  type: int
+series_skipped:
+  description: Series skipped because an earlier run delivered them.
+  returned: always
+  type: int
+series_unknown:
+  description: Series whose request may or may not have been ingested in this run; recorded in the ledger.
+  returned: always
+  type: int
+series_unknown_skipped:
+  description: Series not sent because an earlier run left them unknown (see O(resend_unknown)).
+  returned: always
+  type: int
+series_failed:
+  description: Series certainly not delivered (refused, or still throttled when retrying had to stop).
+  returned: always
+  type: int
+series_not_sent:
+  description: Series not attempted after an error that every request would hit (401, 403, 404, region mismatch).
+  returned: always
+  type: int
+series_in_flight:
+  description: Series being sent by another live process, left to it.
+  returned: always
+  type: int
+requests_planned:
+  description: Number of request bodies the series were packed into.
+  returned: always
+  type: int
+requests_sent:
+  description: HTTP POSTs made, retries included.
+  returned: always
+  type: int
+retries:
+  description: Number of retries.
+  returned: always
+  type: int
+requests:
+  description: What became of each request body.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {request: 0, series: 2, bytes: 310, state: delivered, attempts: 1, status: 200, request_id: 5d1c...}
+series:
+  description:
+    - One item per series with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key) and
+      C(status) (V(sent), V(would_send), V(skipped), V(unknown), V(unknown_skipped), V(failed), V(not_sent),
+      V(in_flight)).
+    - All series when there are at most O(detail_limit); otherwise only those not delivered, up to O(detail_limit).
+  returned: always
+  type: list
+  elements: dict
+series_truncated:
+  description: Whether RV(series) lists fewer series than were given.
+  returned: always
+  type: bool
+payloads:
+  description: The documents of each request body, one list per request.
+  returned: in check mode, or with C(-v) and more
+  type: list
+  elements: list
+'''
+
+from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
+from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url
+from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, normalize_region
+from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
+
+SINGLE = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count', 'dedupe_key')
+
+ARGUMENT_SPEC = {
+    'resource_id': {'type': 'str', 'required': True},
+    'region': {'type': 'str', 'required': True},
+    'metric': {'type': 'str'},
+    'namespace': {'type': 'str'},
+    'dimensions': {'type': 'dict'},
+    'value': {'type': 'raw'},
+    'values': {'type': 'list', 'elements': 'raw'},
+    'min': {'type': 'raw'},
+    'max': {'type': 'raw'},
+    'sum': {'type': 'raw'},
+    'count': {'type': 'raw'},
+    'time': {'type': 'raw'},
+    'dedupe_key': {'type': 'str', 'no_log': False},
+    'metrics': {'type': 'list', 'elements': 'dict'},
+    'dedupe': {'type': 'bool', 'default': True},
+    'resend_unknown': {'type': 'bool', 'default': False},
+    'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
+    'ledger_retention_days': {'type': 'int', 'default': 30},
+    'compress': {'type': 'bool', 'default': True},
+    'max_request_bytes': {'type': 'int', 'default': 1000000},
+    'detail_limit': {'type': 'int', 'default': 100},
+}
+
+
+def _entries(params):
+    """The entries to emit: ``metrics``, or the single metric given by the top-level options."""
+    if params['metrics'] is not None:
+        given = [name for name in SINGLE if params[name] is not None]
+        if given:
+            raise ValidationError('metrics cannot be combined with %s: put them in the entries' % ', '.join(given),
+                                  option='metrics')
+        if not params['metrics']:
+            raise ValidationError('metrics must hold at least one entry', option='metrics')
+        return params['metrics']
+    if params['metric'] is None:
+        raise ValidationError('give metric (one metric) or metrics (a list of entries)', option='metric')
+    return [{name: params[name] for name in SINGLE if params[name] is not None}]
+
+
+def _check_limits(params):
+    if not 4096 <= params['max_request_bytes'] <= 1000000:
+        raise ValidationError('max_request_bytes must be from 4096 to 1000000, got %d' % params['max_request_bytes'],
+                              option='max_request_bytes')
+    if params['detail_limit'] < 0:
+        raise ValidationError('detail_limit must not be negative', option='detail_limit')
+    if params['ledger_retention_days'] < 1:
+        raise ValidationError('ledger_retention_days must be at least 1', option='ledger_retention_days')
+
+
+def _explain_403(token_source, resource_id):
+    def explain(message):
+        claims = token_claims(token_source.token())
+        who = claims.get('appid') or claims.get('azp') or 'the signed-in principal'
+        oid = claims.get('oid')
+        return ('%s (object ID %s) may not publish metrics to %s: it needs the Monitoring Metrics Publisher role'
+                ' (data action Microsoft.Insights/Metrics/Write) on that resource or a parent scope; Owner and'
+                ' Contributor do not include it. A new role assignment can take up to 10 minutes to take effect.'
+                ' %s' % (who, oid or 'unknown', resource_id, message))
+    return explain
+
+
+def run(module):
+    params = module.params
+    _check_limits(params)
+    resource = parse_resource_id(params['resource_id'], option='resource_id')
+    region = normalize_region(params['region'])
+    points = build_points(_entries(params), resource.id,
+                          defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
+                                    'time': params['time']})
+    ctx = azure_context(module)
+    url = ingestion_url(ctx.cloud, region, resource.id)
+    ledger = None
+    if params['dedupe']:
+        ledger = Ledger(params['ledger_path'], create=not module.check_mode)
+    sender = None
+    token = ctx.token_source('ingestion_audience')
+    if not module.check_mode:
+        transport = IngestionTransport(validate_certs=params['validate_certs'], ca_path=params['ca_path'],
+                                       timeout=params['timeout'])
+        sender = Sender(transport, token, RetryPolicy(max_attempts=6, max_wait=300.0), compress=params['compress'],
+                        log=module.debug)
+    emission = Emission(points, resource.id, url, ledger=ledger, sender=sender, resend_unknown=params['resend_unknown'],
+                        check_mode=module.check_mode, detail_limit=params['detail_limit'],
+                        show_payloads=module._verbosity >= 1,  # pylint: disable=protected-access
+                        max_request_bytes=params['max_request_bytes'], warn=module.warn)
+    try:
+        result = emission.run()
+    except EmissionFailed as exc:
+        if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
+            exc.msg = _explain_403(token, resource.id)(exc.msg)
+        raise
+    finally:
+        if sender is not None:
+            transport.close()
+        if ledger is not None:
+            if not module.check_mode:
+                ledger.prune(params['ledger_retention_days'] * 86400)
+            ledger.close()
+    result['region'] = region
+    return result
+
+
+def main():
+    spec = auth_argspec()
+    spec.update(ARGUMENT_SPEC)
+    run_module(spec, run, supports_check_mode=True, mutually_exclusive=[('metric', 'metrics')])
+
+
+if __name__ == '__main__':
+    main()
