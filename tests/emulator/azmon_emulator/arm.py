@@ -1,10 +1,455 @@
-"""Stub."""
+"""Azure Resource Manager: role assignments, role definitions, metrics read, and GET of seeded scopes."""
 
-from .web import Service
+import datetime
+import re
+import time
+import urllib.parse
+import uuid
+
+from . import roles, timeutil, tokens
+from .state import ScopeError, is_guid, scope_at_or_above
+from .web import Service, json_response
+
+AUTH_PROVIDER = "/providers/microsoft.authorization/"
+METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
+API_VERSIONS = {
+    "roleAssignments": ("2015-07-01", "2017-10-01-preview", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview",
+                        "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2022-01-01-preview", "2022-04-01"),
+    "roleDefinitions": ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
+    "metrics": ("2018-01-01", "2019-07-01", "2021-05-01", "2023-10-01", "2024-02-01"),
+}
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
+INTERVALS = {"PT1M": 60, "PT5M": 300, "PT15M": 900, "PT30M": 1800, "PT1H": 3600, "PT6H": 21600, "PT12H": 43200, "P1D": 86400}
+AGGREGATIONS = {"average": "average", "count": "count", "minimum": "minimum", "maximum": "maximum", "total": "total"}
+_ROLE_DEF_RE = re.compile(r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<id>[^/]+)$", re.I)
+_DATE_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
+
+
+class ArmError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def echo_scope(scope):
+    """Render a canonical scope the way ARM often echoes it: 'resourcegroups', RG name upper case, provider lower case."""
+    parts = scope.split("/")
+    if len(parts) >= 5 and parts[3].lower() == "resourcegroups":
+        parts[3] = "resourcegroups"
+        parts[4] = parts[4].upper()
+        if len(parts) >= 9:
+            parts[6] = parts[6].lower()
+            for index in range(7, len(parts) - 1, 2):
+                parts[index] = parts[index].lower()
+    return "/".join(parts)
+
+
+def _stamp():
+    return timeutil.iso_z(timeutil.utcnow(), 7)
 
 
 class ArmService(Service):
     name = "arm"
 
     def handle(self, req):
-        return self.error(404, "NotFound", "not yet")
+        try:
+            return self._handle(req)
+        except ArmError as exc:
+            return self.error(exc.status, exc.code, exc.message)
+
+    def error(self, status, code, message, req=None):
+        resp = json_response(status, {"error": {"code": code, "message": message}})
+        resp.headers["x-ms-correlation-request-id"] = str(uuid.uuid4())
+        return resp
+
+    def _respond(self, status, obj):
+        resp = json_response(status, obj)
+        resp.headers["x-ms-correlation-request-id"] = str(uuid.uuid4())
+        return resp
+
+    # ----------------------------------------------------------------- auth
+    def _authenticate(self, req):
+        token = req.bearer()
+        try:
+            return tokens.verify(self.emulator, token, tokens.ARM_AUDIENCES)
+        except tokens.AuthError as exc:
+            if exc.kind == "missing":
+                raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") from exc
+            if exc.kind == "expired":
+                raise ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current "
+                               "UTC time '%s'." % datetime.datetime.now(datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S")) from exc
+            if exc.kind == "audience":
+                raise ArmError(401, "InvalidAuthenticationTokenAudience", "The access token has been obtained for wrong audience "
+                               "or resource. It should exactly match with one of the allowed audiences '%s'."
+                               % "','".join(tokens.ARM_AUDIENCES)) from exc
+            if exc.kind == "tenant":
+                raise ArmError(401, "InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer.") from exc
+            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.") from exc
+
+    @staticmethod
+    def _api_version(req, kind):
+        version = req.query_ci("api-version")
+        if not version:
+            raise ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+        supported = API_VERSIONS.get(kind)
+        if (supported and version not in supported) or not _DATE_VERSION_RE.match(version):
+            raise ArmError(400, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'."
+                           % (version, ",".join(supported or ("2021-04-01",))))
+        return version
+
+    def _denied(self, claims, action, scope):
+        return ArmError(403, "AuthorizationFailed",
+                        "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' "
+                        "or the scope is invalid. If access was recently granted, please refresh your credentials."
+                        % (claims.get("appid"), claims.get("oid"), action, scope))
+
+    def _require(self, claims, scope, action):
+        if not self.state.has_permission(claims.get("oid"), scope, action):
+            raise self._denied(claims, action, scope)
+
+    def _resolve(self, scope, claims=None, action=None):
+        """Resolve a scope; a caller without ``action`` gets 403 rather than 404 for a missing RG/resource."""
+        try:
+            return self.state.resolve_scope(scope)
+        except ScopeError as exc:
+            if claims is not None and exc.code not in ("SubscriptionNotFound", "InvalidSubscriptionId") and \
+                    not self.state.has_permission(claims.get("oid"), scope, action):
+                raise self._denied(claims, action, scope) from exc
+            raise ArmError(exc.status, exc.code, exc.message) from exc
+
+    # --------------------------------------------------------------- routing
+    def _handle(self, req):
+        claims = self._authenticate(req)
+        req.claims = claims
+        path = req.path.rstrip("/") if req.path != "/" else req.path
+        lower = path.lower()
+        index = lower.rfind(AUTH_PROVIDER)
+        if index >= 0:
+            scope = path[:index]
+            rest = path[index + len(AUTH_PROVIDER):].split("/")
+            kind = rest[0].lower()
+            if kind == "roleassignments" and len(rest) in (1, 2):
+                self._api_version(req, "roleAssignments")
+                with self.state.lock:
+                    if len(rest) == 1:
+                        if req.method != "GET":
+                            raise ArmError(405, "MethodNotAllowed", "The requested method is not allowed.")
+                        return self._list_assignments(req, claims, scope)
+                    return self._assignment(req, claims, scope, rest[1])
+            if kind == "roledefinitions" and len(rest) in (1, 2) and req.method == "GET":
+                self._api_version(req, "roleDefinitions")
+                with self.state.lock:
+                    return self._role_definitions(req, scope, rest[1] if len(rest) == 2 else None)
+        if lower.endswith(METRICS_SUFFIX) and req.method == "GET":
+            self._api_version(req, "metrics")
+            return self._metrics(req, claims, path[:-len(METRICS_SUFFIX)])
+        if req.method == "GET" and lower.startswith("/subscriptions/") and "/providers/microsoft.authorization" not in lower:
+            self._api_version(req, None)
+            with self.state.lock:
+                return self._get_scope(claims, path)
+        raise ArmError(404, "NotFound", "The requested path '%s' does not exist in this emulator." % req.path)
+
+    # ------------------------------------------------------- role assignments
+    def _assignment_body(self, ra):
+        sub = ra["scope"].split("/")[2] if ra["scope"].lower().startswith("/subscriptions/") else None
+        role_id = "%s/providers/Microsoft.Authorization/roleDefinitions/%s" % ("/subscriptions/%s" % sub if sub else "",
+                                                                             ra["roleDefinitionId"])
+        scope = echo_scope(ra["scope"])
+        return {
+            "properties": {"roleDefinitionId": role_id, "principalId": ra["principalId"], "principalType": ra["principalType"],
+                           "scope": scope, "condition": None, "conditionVersion": None, "createdOn": ra["createdOn"],
+                           "updatedOn": ra["updatedOn"], "createdBy": ra["createdBy"], "updatedBy": ra["updatedBy"],
+                           "delegatedManagedIdentityResourceId": None, "description": ra.get("description")},
+            "id": "%s/providers/Microsoft.Authorization/roleAssignments/%s" % (scope if scope != "/" else "", ra["name"]),
+            "type": "Microsoft.Authorization/roleAssignments",
+            "name": ra["name"],
+        }
+
+    def _assignment(self, req, claims, scope, name):
+        state = self.state
+        if req.method == "GET":
+            action = "Microsoft.Authorization/roleAssignments/read"
+        elif req.method == "PUT":
+            action = "Microsoft.Authorization/roleAssignments/write"
+        elif req.method == "DELETE":
+            action = "Microsoft.Authorization/roleAssignments/delete"
+        else:
+            raise ArmError(405, "MethodNotAllowed", "The requested method '%s' is not allowed." % req.method)
+        info = self._resolve(scope, claims, action)
+        self._require(claims, info["id"], action)
+        if not is_guid(name.lower()):
+            raise ArmError(400, "InvalidRoleAssignmentId", "The role assignment ID '%s' is not valid. The role assignment ID must be a GUID." % name)
+        name = name.lower()
+        existing = state.role_assignments.get(name)
+        same_scope = existing is not None and existing["scope"].lower() == info["id"].lower()
+        if req.method == "GET":
+            if not same_scope:
+                raise ArmError(404, "RoleAssignmentNotFound", "The role assignment '%s' is not found." % name)
+            return self._respond(200, self._assignment_body(existing))
+        if req.method == "DELETE":
+            if not same_scope:
+                return self._respond(204, None)
+            del state.role_assignments[name]
+            return self._respond(200, self._assignment_body(existing))
+        return self._put_assignment(req, info, name, existing, claims)
+
+    def _put_assignment(self, req, info, name, existing, claims):
+        state = self.state
+        try:
+            body = req.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %s" % exc) from exc
+        props = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(props, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content must contain a 'properties' object.")
+        role_ref = props.get("roleDefinitionId")
+        match = _ROLE_DEF_RE.match(role_ref) if isinstance(role_ref, str) else None
+        if not match or not is_guid(match.group("id").lower()):
+            raise ArmError(400, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid." % role_ref)
+        role_id = match.group("id").lower()
+        if match.group("sub") and match.group("sub").lower() != (info.get("subscription") or ""):
+            raise ArmError(400, "InvalidRoleDefinitionId", "The role definition ID '%s' is in another subscription than the "
+                           "scope '%s'." % (role_ref, info["id"]))
+        if role_id not in roles.BUILTIN:
+            raise ArmError(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist." % role_id)
+        principal_id = props.get("principalId")
+        if not isinstance(principal_id, str) or not is_guid(principal_id.lower()):
+            raise ArmError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
+        principal_id = principal_id.lower()
+        principal_type = props.get("principalType")
+        if principal_type is not None and principal_type not in PRINCIPAL_TYPES:
+            raise ArmError(400, "InvalidPrincipalType", "The principal type '%s' is not valid; use one of %s."
+                           % (principal_type, ", ".join(PRINCIPAL_TYPES)))
+        sp = state.service_principals.get(principal_id)
+        delay = float(state.settings.get("replicationDelaySeconds") or 0)
+        replicating = sp is not None and time.time() - sp["_created"] < delay
+        if sp is None or (replicating and principal_type is None):
+            raise ArmError(400, "PrincipalNotFound",
+                           "Principal %s does not exist in the directory %s. Check that you have the correct principal ID. If you "
+                           "are creating this principal and then immediately assigning a role, this error might be related to a "
+                           "replication delay. In this case, set the role assignment principalType property to a value, such as "
+                           "ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype"
+                           % (principal_id.replace("-", ""), state.tenant_id))
+        if principal_type is not None and principal_type != "ServicePrincipal":
+            raise ArmError(400, "UnmatchedPrincipalType", "The PrincipalId '%s' has type 'ServicePrincipal' , which is different "
+                           "from specified PrincipalType '%s'." % (principal_id.replace("-", ""), principal_type))
+        if existing is not None:
+            if existing["scope"].lower() == info["id"].lower() and existing["principalId"] == principal_id and \
+                    existing["roleDefinitionId"] == role_id:
+                return self._respond(int(state.settings.get("idempotentPutStatus") or 200), self._assignment_body(existing))
+            raise ArmError(400, "RoleAssignmentUpdateNotPermitted",
+                           "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
+        for other in state.role_assignments.values():
+            if other["scope"].lower() == info["id"].lower() and other["principalId"] == principal_id and \
+                    other["roleDefinitionId"] == role_id:
+                raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists. The ID of the existing role "
+                               "assignment is %s." % other["name"].replace("-", ""))
+        now = _stamp()
+        ra = {"name": name, "scope": info["id"] if info["kind"] != "root" else "/", "roleDefinitionId": role_id,
+              "principalId": principal_id, "principalType": principal_type or "ServicePrincipal", "createdOn": now,
+              "updatedOn": now, "createdBy": claims.get("oid"), "updatedBy": claims.get("oid"),
+              "description": props.get("description"), "_created": time.time()}
+        state.role_assignments[name] = ra
+        return self._respond(201, self._assignment_body(ra))
+
+    def _list_assignments(self, req, claims, scope):
+        action = "Microsoft.Authorization/roleAssignments/read"
+        info = self._resolve(scope, claims, action)
+        self._require(claims, info["id"], action)
+        flt = (req.query_ci("$filter") or "").strip()
+        at_scope, principal = False, None
+        for clause in [c.strip() for c in re.split(r"\s+and\s+", flt, flags=re.I)] if flt else []:
+            if clause.lower() == "atscope()":
+                at_scope = True
+                continue
+            match = re.match(r"^(?:principalId\s+eq\s+'([^']*)'|assignedTo\('([^']*)'\))$", clause, re.I)
+            if not match:
+                raise ArmError(400, "InvalidFilterParameter", "The filter '%s' is not supported. Supported filters are "
+                               "'atScope()', 'principalId eq '{id}'' and 'assignedTo('{id}')'." % flt)
+            principal = (match.group(1) or match.group(2) or "").lower()
+        target = info["id"] if info["kind"] != "root" else "/"
+        rows = []
+        for ra in sorted(self.state.role_assignments.values(), key=lambda r: (r["_created"], r["name"])):
+            above = scope_at_or_above(ra["scope"], target)
+            below = scope_at_or_above(target, ra["scope"])
+            if at_scope and not above:
+                continue
+            if not (above or below):
+                continue
+            if principal is not None and ra["principalId"] != principal:
+                continue
+            rows.append(ra)
+        try:
+            skip = int(req.query_ci("$skiptoken") or 0)
+        except ValueError as exc:
+            raise ArmError(400, "InvalidSkipToken", "The $skiptoken is not valid.") from exc
+        size = max(1, int(self.state.settings.get("pageSize") or 2))
+        page = rows[skip:skip + size]
+        body = {"value": [self._assignment_body(ra) for ra in page]}
+        if skip + size < len(rows):
+            query = {"api-version": req.query_ci("api-version"), "$skiptoken": str(skip + size)}
+            if flt:
+                query["$filter"] = flt
+            body["nextLink"] = "%s%s?%s" % (self.emulator.urls["arm"], req.raw_path, urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
+        return self._respond(200, body)
+
+    # ------------------------------------------------------- role definitions
+    def _role_definitions(self, req, scope, role_id):
+        info = self._resolve(scope)
+        prefix = "/subscriptions/%s" % info["subscription"] if info.get("subscription") else ""
+        if role_id is not None:
+            if role_id.lower() not in roles.BUILTIN:
+                raise ArmError(404, "RoleDefinitionDoesNotExist", "The role definition '%s' could not be found." % role_id)
+            return self._respond(200, roles.definition_body(role_id.lower(), prefix))
+        flt = (req.query_ci("$filter") or "").strip()
+        wanted = None
+        if flt:
+            match = re.match(r"^roleName\s+eq\s+'(.*)'$", flt, re.I)
+            type_match = re.match(r"^type\s+eq\s+'(.*)'$", flt, re.I)
+            if match:
+                wanted = match.group(1).replace("''", "'")
+            elif not (type_match and type_match.group(1) in ("BuiltInRole", "CustomRole")):
+                raise ArmError(400, "InvalidFilterParameter", "The filter '%s' is not supported." % flt)
+            elif type_match.group(1) == "CustomRole":
+                return self._respond(200, {"value": []})
+        value = [roles.definition_body(rid, prefix) for rid, role in roles.BUILTIN.items()
+                 if wanted is None or role["roleName"].lower() == wanted.lower()]
+        return self._respond(200, {"value": value})
+
+    # -------------------------------------------------------------- scopes
+    def _get_scope(self, claims, path):
+        info = self._resolve(path, claims, "*/read")
+        if info["kind"] == "subscription":
+            self._require(claims, info["id"], "Microsoft.Resources/subscriptions/read")
+            sub = self.state.subscriptions[info["subscription"]]
+            return self._respond(200, {"id": info["id"], "subscriptionId": sub["id"], "tenantId": self.state.tenant_id,
+                                       "displayName": sub["displayName"], "state": sub["state"],
+                                       "authorizationSource": "RoleBased"})
+        if info["kind"] == "resourceGroup":
+            self._require(claims, info["id"], "Microsoft.Resources/subscriptions/resourceGroups/read")
+            rg = info["resourceGroup"]
+            return self._respond(200, {"id": rg["id"], "name": rg["name"], "type": "Microsoft.Resources/resourceGroups",
+                                       "location": rg["location"], "properties": {"provisioningState": "Succeeded"}})
+        res = info["resource"]
+        self._require(claims, info["id"], "%s/read" % res["type"])
+        return self._respond(200, {"id": res["id"], "name": res["name"], "type": res["type"], "location": res["location"],
+                                   "tags": res["tags"], "properties": {"provisioningState": "Succeeded"}})
+
+    # -------------------------------------------------------------- metrics
+    def _metrics(self, req, claims, resource_id):
+        state = self.state
+        action = "Microsoft.Insights/Metrics/Read"
+        with state.lock:
+            info = self._resolve(resource_id, claims, action)
+            if info["kind"] != "resource":
+                raise ArmError(400, "BadRequest", "Metrics can only be read for a resource, not for '%s'." % resource_id)
+            self._require(claims, info["id"], action)
+        res = info["resource"]
+        namespace = req.query_ci("metricnamespace")
+        names = [n.strip() for n in (req.query_ci("metricnames") or "").split(",") if n.strip()]
+        if not namespace or not names:
+            raise ArmError(400, "BadRequest", "Failed to find metric configuration for provider: %s, resource Type: %s, metric: %s. "
+                           "Custom metrics need both 'metricnamespace' and 'metricnames'."
+                           % (res["type"].split("/")[0].lower(), res["type"].split("/")[1].lower(), ",".join(names) or "(none)"))
+        start, end = self._timespan(req.query_ci("timespan"))
+        interval_text = (req.query_ci("interval") or "PT1M").upper()
+        if interval_text not in INTERVALS:
+            raise ArmError(400, "BadRequest", "Invalid interval '%s'; supported: %s." % (interval_text, ", ".join(INTERVALS)))
+        step = INTERVALS[interval_text]
+        aggregations = []
+        for item in (req.query_ci("aggregation") or "Average").split(","):
+            if item.strip().lower() not in AGGREGATIONS:
+                raise ArmError(400, "BadRequest", "Invalid aggregation '%s'; supported: Average, Count, Minimum, Maximum, Total." % item)
+            aggregations.append(AGGREGATIONS[item.strip().lower()])
+        filters, split = self._filter(req.query_ci("$filter"))
+        try:
+            top = int(req.query_ci("top") or 10)
+        except ValueError as exc:
+            raise ArmError(400, "BadRequest", "Invalid top.") from exc
+        delay = float(state.settings.get("readDelaySeconds") or 0)
+        now = time.time()
+        start_s, end_s = int(start.timestamp()), int(end.timestamp())
+        with state.lock:
+            entries = [dict(e) for e in state.metrics.values()
+                       if e["resourceId"].lower() == res["id"].lower() and e["namespace"].lower() == namespace.lower()
+                       and start_s <= e["minute"] < end_s and now - e["firstIngested"] >= delay]
+        value = []
+        for name in names:
+            series = {}
+            for entry in entries:
+                if entry["metric"].lower() != name.lower():
+                    continue
+                dims = {k.lower(): (k, v) for k, v in entry["dimensions"].items()}
+                if any(dims.get(d, (None, None))[1] not in allowed for d, allowed in filters.items()):
+                    continue
+                key = tuple((dims[d][0] if d in dims else d, dims.get(d, (None, ""))[1]) for d in split)
+                bucket = start_s + (entry["minute"] - start_s) // step * step
+                bins = series.setdefault(key, {})
+                acc = bins.get(bucket)
+                if acc is None:
+                    bins[bucket] = {"total": entry["sum"], "count": entry["count"], "minimum": entry["min"], "maximum": entry["max"]}
+                else:
+                    acc["total"] += entry["sum"]
+                    acc["count"] += entry["count"]
+                    acc["minimum"] = min(acc["minimum"], entry["min"])
+                    acc["maximum"] = max(acc["maximum"], entry["max"])
+            timeseries = []
+            for key in sorted(series)[:top]:
+                data = []
+                for bucket in range(start_s, end_s, step):
+                    point = {"timeStamp": timeutil.iso_z(datetime.datetime.fromtimestamp(bucket, datetime.timezone.utc))}
+                    acc = series[key].get(bucket)
+                    if acc:
+                        for agg in aggregations:
+                            point[agg] = acc["total"] / acc["count"] if agg == "average" else acc[agg]
+                    data.append(point)
+                timeseries.append({"metadatavalues": [{"name": {"value": dim, "localizedValue": dim}, "value": val} for dim, val in key],
+                                   "data": data})
+            value.append({"id": "%s/providers/Microsoft.Insights/metrics/%s" % (res["id"], name), "type": "Microsoft.Insights/metrics",
+                          "name": {"value": name, "localizedValue": name}, "displayDescription": "", "unit": "Unspecified",
+                          "timeseries": timeseries, "errorCode": "Success"})
+        return self._respond(200, {"cost": 0, "timespan": "%s/%s" % (timeutil.iso_z(start), timeutil.iso_z(end)),
+                                   "interval": interval_text, "value": value, "namespace": namespace,
+                                   "resourceregion": res["location"]})
+
+    @staticmethod
+    def _timespan(text):
+        if not text:
+            end = timeutil.utcnow().replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+            return end - datetime.timedelta(hours=1), end
+        try:
+            first, _, second = text.partition("/")
+            start = timeutil.parse_iso(first, datetime.timezone.utc)
+            if second.upper().startswith("P"):
+                end = start + timeutil.parse_duration(second.upper())
+            else:
+                end = timeutil.parse_iso(second, datetime.timezone.utc)
+        except ValueError as exc:
+            raise ArmError(400, "BadRequest", "Invalid timespan '%s': %s" % (text, exc)) from exc
+        if end <= start:
+            raise ArmError(400, "BadRequest", "Invalid timespan '%s': the end is not after the start." % text)
+        return start, end
+
+    @staticmethod
+    def _filter(text):
+        """``Dim eq 'a' and Other eq '*'`` -> ({dim: {allowed values}}, [split dims])."""
+        filters, split = {}, []
+        if not text:
+            return filters, split
+        for clause in re.split(r"\s+and\s+", text.strip(), flags=re.I):
+            names, values = set(), set()
+            for alt in re.split(r"\s+or\s+", clause.strip().strip("()"), flags=re.I):
+                match = re.match(r"^\s*([^\s]+)\s+eq\s+'((?:[^']|'')*)'\s*$", alt)
+                if not match:
+                    raise ArmError(400, "BadRequest", "The $filter '%s' is not valid." % text)
+                names.add(match.group(1).lower())
+                values.add(match.group(2).replace("''", "'"))
+            if len(names) != 1:
+                raise ArmError(400, "BadRequest", "The $filter '%s' mixes dimensions inside an 'or'." % text)
+            name = names.pop()
+            split.append(name)
+            if "*" not in values:
+                filters[name] = values
+        return filters, split

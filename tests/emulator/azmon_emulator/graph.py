@@ -1,10 +1,354 @@
-"""Stub."""
+"""Microsoft Graph ``/v1.0``: applications, service principals, passwords, federated identity credentials."""
 
-from .web import Service
+import base64
+import binascii
+import datetime
+import re
+
+from . import pki, timeutil, tokens
+from .state import new_guid
+from .web import Service, json_response
+
+READ_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+WRITE_ROLES = ("Application.ReadWrite.All",)
+APP_FIELDS = ("displayName", "uniqueName", "description", "notes", "tags", "identifierUris", "signInAudience", "keyCredentials",
+              "requiredResourceAccess")
+SP_FIELDS = ("displayName", "accountEnabled", "tags", "notes", "description", "appRoleAssignmentRequired")
+MAX_FICS = 20
+_REF_RE = re.compile(r"^(applications|servicePrincipals)\((appId|uniqueName)='((?:[^']|'')*)'\)$")
+_FILTER_RE = re.compile(r"^(displayName|appId|uniqueName|id)\s+eq\s+'((?:[^']|'')*)'$")
+_STARTS_RE = re.compile(r"^startswith\((displayName),\s*'((?:[^']|'')*)'\)$")
+
+
+class GraphError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _not_found(ref):
+    return GraphError(404, "Request_ResourceNotFound",
+                      "Resource '%s' does not exist or one of its queried reference-property objects are not present." % ref)
+
+
+def _public(obj):
+    return {k: v for k, v in obj.items() if not k.startswith("_") and k != "federatedIdentityCredentials"}
+
+
+def app_view(app):
+    view = _public(app)
+    view["passwordCredentials"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in app["passwordCredentials"]]
+    view["keyCredentials"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in app["keyCredentials"]]
+    return view
 
 
 class GraphService(Service):
     name = "graph"
 
+    def error(self, status, code, message, req=None):
+        inner = {"date": timeutil.iso_z(timeutil.utcnow()), "request-id": req.request_id if req else new_guid(),
+                 "client-request-id": (req.header("client-request-id") if req else None) or new_guid()}
+        return json_response(status, {"error": {"code": code, "message": message, "innerError": inner}})
+
     def handle(self, req):
-        return self.error(404, "NotFound", "not yet")
+        try:
+            resp = self._handle(req)
+        except GraphError as exc:
+            resp = self.error(exc.status, exc.code, exc.message, req)
+        resp.headers["request-id"] = req.request_id
+        resp.headers["client-request-id"] = req.header("client-request-id") or req.request_id
+        return resp
+
+    def _ok(self, status, obj, context=None):
+        if obj is not None and context:
+            obj = dict({"@odata.context": "%s/v1.0/$metadata#%s" % (self.emulator.urls["graph"], context)}, **obj)
+        return json_response(status, obj)
+
+    def _authorize(self, req, write):
+        try:
+            claims = tokens.verify(self.emulator, req.bearer(), tokens.GRAPH_AUDIENCES)
+        except tokens.AuthError as exc:
+            message = {"missing": "Access token is empty.", "expired": "Lifetime validation failed, the token is expired.",
+                       "audience": "Access token validation failure. Invalid audience."}.get(exc.kind, "Access token validation failure.")
+            raise GraphError(401, "InvalidAuthenticationToken", message) from exc
+        req.claims = claims
+        granted = set(claims.get("roles") or [])
+        if not granted & set(WRITE_ROLES if write else READ_ROLES):
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        return claims
+
+    def _body(self, req):
+        try:
+            body = req.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GraphError(400, "BadRequest", "Unable to read JSON request payload: %s" % exc) from exc
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
+        return body
+
+    # --------------------------------------------------------------- routing
+    def _handle(self, req):
+        if not req.path.startswith("/v1.0/"):
+            raise GraphError(404, "BadRequest", "Resource not found for the segment '%s'." % req.path.split("/")[1])
+        parts = req.path[len("/v1.0/"):].rstrip("/").split("/")
+        self._authorize(req, write=req.method not in ("GET", "HEAD"))
+        with self.state.lock:
+            head = parts[0]
+            match = _REF_RE.match(head)
+            if head in ("applications", "servicePrincipals") and len(parts) == 1:
+                if req.method == "GET":
+                    return self._list(req, head)
+                if req.method == "POST":
+                    return self._create_app(req) if head == "applications" else self._create_sp(self._body(req))
+                raise GraphError(405, "Request_BadRequest", "Method not allowed.")
+            if match or (head in ("applications", "servicePrincipals") and len(parts) >= 2):
+                kind = match.group(1) if match else head
+                if match:
+                    key, value = match.group(2), match.group(3).replace("''", "'")
+                    rest = parts[1:]
+                else:
+                    key, value, rest = "id", parts[1], parts[2:]
+                obj = self._lookup(kind, key, value)
+                if not rest:
+                    return self._entity(req, kind, key, value, obj)
+                if obj is None:
+                    raise _not_found(value)
+                if kind == "applications":
+                    return self._app_action(req, obj, rest)
+        raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % parts[0])
+
+    def _lookup(self, kind, key, value):
+        pool = self.state.applications.values() if kind == "applications" else self.state.service_principals.values()
+        for obj in pool:
+            current = obj.get(key)
+            if current is not None and (current.lower() == value.lower() if key != "uniqueName" else current == value):
+                return obj
+        return None
+
+    def _list(self, req, kind):
+        flt = (req.query.get("$filter") or "").strip()
+        pool = list(self.state.applications.values() if kind == "applications" else self.state.service_principals.values())
+        if flt:
+            match = _FILTER_RE.match(flt)
+            starts = _STARTS_RE.match(flt)
+            if match:
+                field, value = match.group(1), match.group(2).replace("''", "'")
+                pool = [o for o in pool if (o.get(field) or "").lower() == value.lower()]
+            elif starts:
+                value = starts.group(2).replace("''", "'").lower()
+                pool = [o for o in pool if (o.get("displayName") or "").lower().startswith(value)]
+            else:
+                raise GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property "
+                                 "of resource '%s': %s" % (kind, flt))
+        pool.sort(key=lambda o: o.get("_created", 0))
+        view = app_view if kind == "applications" else _public
+        return self._ok(200, {"value": [view(o) for o in pool]}, kind)
+
+    # ----------------------------------------------------------- applications
+    def _apply_app_fields(self, app, body, creating):
+        for key in body:
+            if key not in APP_FIELDS and key not in ("@odata.type",):
+                if key in ("passwordCredentials",):
+                    raise GraphError(400, "Request_BadRequest", "Property 'passwordCredentials' cannot be set here; use addPassword.")
+                if key in ("id", "appId"):
+                    raise GraphError(400, "Request_BadRequest", "Property '%s' is read-only and cannot be set." % key)
+                raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.application'." % key)
+        if "uniqueName" in body and not creating and app.get("uniqueName") and body["uniqueName"] != app["uniqueName"]:
+            raise GraphError(400, "Request_BadRequest", "Property 'uniqueName' cannot be changed once set.")
+        if body.get("uniqueName"):
+            other = self._lookup("applications", "uniqueName", body["uniqueName"])
+            if other is not None and other is not app:
+                raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue",
+                                 "Another object with the same value for property uniqueName already exists.")
+        if "displayName" in body and (not isinstance(body["displayName"], str) or not body["displayName"].strip()):
+            raise GraphError(400, "Request_BadRequest", "Property 'displayName' must be a non-empty string.")
+        if "keyCredentials" in body:
+            app["keyCredentials"] = self._key_credentials(app, body["keyCredentials"])
+        for key in APP_FIELDS:
+            if key in body and key != "keyCredentials":
+                app[key] = body[key]
+
+    def _key_credentials(self, app, items):
+        if not isinstance(items, list):
+            raise GraphError(400, "Request_BadRequest", "Property 'keyCredentials' must be an array.")
+        result = []
+        holder = {"keyCredentials": []}
+        for item in items:
+            if not isinstance(item, dict):
+                raise GraphError(400, "Request_BadRequest", "Invalid value specified for property 'keyCredentials' of resource 'Application'.")
+            existing = next((c for c in app["keyCredentials"] if item.get("keyId") and c["keyId"] == str(item["keyId"]).lower()), None)
+            if existing is not None and not item.get("key"):
+                result.append(existing)
+                continue
+            if item.get("type") != "AsymmetricX509Cert" or item.get("usage") != "Verify":
+                raise GraphError(400, "Request_BadRequest", "Invalid value specified for property 'keyCredentials' of resource "
+                                 "'Application': type must be 'AsymmetricX509Cert' and usage 'Verify'.")
+            try:
+                raw = base64.b64decode(item.get("key") or "", validate=True)
+                cert = pki.load_certificate(raw)
+            except (ValueError, binascii.Error, TypeError) as exc:
+                raise GraphError(400, "Request_BadRequest", "Invalid value specified for property 'keyCredentials' of resource "
+                                 "'Application': the key is not a base64 X.509 certificate.") from exc
+            cred = self.state.add_key_credential(holder, cert, display_name=item.get("displayName"), key_id=item.get("keyId"))
+            result.append(cred)
+        return result
+
+    def _create_app(self, req, body=None, unique_name=None):
+        body = self._body(req) if body is None else body
+        if not body.get("displayName"):
+            raise GraphError(400, "Request_BadRequest", "Property 'displayName' is required.")
+        app = self.state.new_application(body["displayName"], unique_name=unique_name)
+        try:
+            self._apply_app_fields(app, dict(body, uniqueName=unique_name or body.get("uniqueName")), creating=True)
+        except GraphError:
+            del self.state.applications[app["id"]]
+            raise
+        return self._ok(201, app_view(app), "applications/$entity")
+
+    def _entity(self, req, kind, key, value, obj):
+        if req.method == "GET":
+            if obj is None:
+                raise _not_found(value)
+            return self._ok(200, app_view(obj) if kind == "applications" else _public(obj), "%s/$entity" % kind)
+        if req.method == "DELETE":
+            if obj is None:
+                raise _not_found(value)
+            if kind == "applications":
+                del self.state.applications[obj["id"]]
+                sp = self.state.sp_by_app_id(obj["appId"])
+                if sp is not None:
+                    del self.state.service_principals[sp["id"]]
+            else:
+                del self.state.service_principals[obj["id"]]
+            return json_response(204, None)
+        if req.method != "PATCH":
+            raise GraphError(405, "Request_BadRequest", "Method not allowed.")
+        body = self._body(req)
+        if obj is None:
+            prefer = (req.header("Prefer") or "").lower()
+            if key == "id" or "create-if-missing" not in prefer:
+                raise _not_found(value)
+            if kind == "applications":
+                if key != "uniqueName":
+                    raise GraphError(400, "Request_BadRequest", "Upsert of applications is supported by uniqueName only.")
+                return self._create_app(req, body=body, unique_name=value)
+            return self._create_sp(dict(body, appId=value))
+        if kind == "applications":
+            self._apply_app_fields(obj, body, creating=False)
+        else:
+            for field in body:
+                if field not in SP_FIELDS and field != "appId":
+                    raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.servicePrincipal'." % field)
+            obj.update({k: v for k, v in body.items() if k in SP_FIELDS})
+        return json_response(204, None)
+
+    def _create_sp(self, body):
+        app_id = body.get("appId")
+        if not app_id:
+            raise GraphError(400, "Request_BadRequest", "Property 'appId' is required.")
+        app = self.state.app_by_app_id(app_id)
+        if app is None:
+            raise GraphError(400, "Request_BadRequest", "The appId '%s' of the service principal does not reference a valid "
+                             "application object." % app_id)
+        if self.state.sp_by_app_id(app_id) is not None:
+            raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal cannot be created, updated, or "
+                             "restored because the service principal name %s is already in use." % app_id)
+        for field in body:
+            if field not in SP_FIELDS and field != "appId":
+                raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.servicePrincipal'." % field)
+        sp = self.state.new_service_principal(app)
+        sp.update({k: v for k, v in body.items() if k in SP_FIELDS})
+        return self._ok(201, _public(sp), "servicePrincipals/$entity")
+
+    # ------------------------------------------------------------ app actions
+    def _app_action(self, req, app, rest):
+        action = rest[0]
+        if action == "addPassword" and len(rest) == 1 and req.method == "POST":
+            body = self._body(req) if req.body() else {}
+            spec = body.get("passwordCredential") or {}
+            if not isinstance(spec, dict):
+                raise GraphError(400, "Request_BadRequest", "Property 'passwordCredential' must be an object.")
+            try:
+                start = timeutil.parse_iso(spec["startDateTime"]) if spec.get("startDateTime") else timeutil.utcnow()
+                end = timeutil.parse_iso(spec["endDateTime"]) if spec.get("endDateTime") else start + datetime.timedelta(days=730)
+            except ValueError as exc:
+                raise GraphError(400, "Request_BadRequest", "Invalid date-time in passwordCredential: %s" % exc) from exc
+            if start.tzinfo is None or end.tzinfo is None or end <= start:
+                raise GraphError(400, "Request_BadRequest", "endDateTime must be a UTC date-time after startDateTime.")
+            cred = self.state.add_password(app, spec.get("displayName"), start=timeutil.iso_z(start), end=timeutil.iso_z(end))
+            view = {k: v for k, v in cred.items() if not k.startswith("_")}
+            view["secretText"] = cred["_secret"]
+            return self._ok(200, view, "microsoft.graph.passwordCredential")
+        if action == "removePassword" and len(rest) == 1 and req.method == "POST":
+            key_id = str(self._body(req).get("keyId") or "").lower()
+            before = len(app["passwordCredentials"])
+            app["passwordCredentials"] = [c for c in app["passwordCredentials"] if c["keyId"] != key_id]
+            if len(app["passwordCredentials"]) == before:
+                raise GraphError(400, "Request_BadRequest", "No password credential with keyId '%s' found on the application." % key_id)
+            return json_response(204, None)
+        if action == "federatedIdentityCredentials":
+            return self._fics(req, app, rest[1:])
+        raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % action)
+
+    def _fics(self, req, app, rest):
+        fics = app["federatedIdentityCredentials"]
+        context = "applications('%s')/federatedIdentityCredentials" % app["id"]
+        if not rest:
+            if req.method == "GET":
+                return self._ok(200, {"value": [dict(f) for f in fics]}, context)
+            if req.method != "POST":
+                raise GraphError(405, "Request_BadRequest", "Method not allowed.")
+            body = self._body(req)
+            fic = self._validate_fic(app, body, None)
+            fics.append(fic)
+            return self._ok(201, dict(fic), context + "/$entity")
+        ref = rest[0]
+        match = re.match(r"^\(name='((?:[^']|'')*)'\)$", ref) or re.match(r"^name='((?:[^']|'')*)'$", ref)
+        wanted = match.group(1).replace("''", "'") if match else ref
+        fic = next((f for f in fics if f["id"] == wanted.lower() or f["name"] == wanted), None)
+        if fic is None:
+            raise _not_found(wanted)
+        if req.method == "GET":
+            return self._ok(200, dict(fic), context + "/$entity")
+        if req.method == "DELETE":
+            fics.remove(fic)
+            return json_response(204, None)
+        if req.method == "PATCH":
+            body = self._body(req)
+            updated = self._validate_fic(app, dict(fic, **body), fic)
+            fic.update(updated)
+            return json_response(204, None)
+        raise GraphError(405, "Request_BadRequest", "Method not allowed.")
+
+    def _validate_fic(self, app, body, current):
+        allowed = ("name", "issuer", "subject", "audiences", "description", "id", "@odata.type")
+        for key in body:
+            if key not in allowed:
+                raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type "
+                                 "'microsoft.graph.federatedIdentityCredential'." % key)
+        for field in ("name", "issuer", "subject", "audiences"):
+            if not body.get(field):
+                raise GraphError(400, "Request_BadRequest", "Property '%s' is required." % field)
+        name = body["name"]
+        if current is not None and name != current["name"]:
+            raise GraphError(400, "Request_BadRequest", "Property 'name' cannot be changed.")
+        if not isinstance(name, str) or not 3 <= len(name) <= 120 or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", name):
+            raise GraphError(400, "Request_BadRequest", "Property 'name' must be 3 to 120 characters: letters, digits, '-' and '_'.")
+        audiences = body["audiences"]
+        if not isinstance(audiences, list) or len(audiences) != 1 or not isinstance(audiences[0], str) or not audiences[0]:
+            raise GraphError(400, "Request_BadRequest", "Property 'audiences' must contain exactly one value.")
+        if not isinstance(body["issuer"], str) or not body["issuer"].startswith("https://"):
+            raise GraphError(400, "Request_BadRequest", "Property 'issuer' must be an https URL.")
+        others = [f for f in app["federatedIdentityCredentials"] if f is not current]
+        if any(f["name"] == name for f in others):
+            raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "FederatedIdentityCredential with name %s already exists." % name)
+        if any(f["issuer"] == body["issuer"] and f["subject"] == body["subject"] for f in others):
+            raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue",
+                             "FederatedIdentityCredential with the same issuer and subject already exists.")
+        if current is None and len(others) >= MAX_FICS:
+            raise GraphError(400, "Request_BadRequest", "The application already has the maximum of %d federated identity "
+                             "credentials." % MAX_FICS)
+        return {"id": current["id"] if current else new_guid(), "name": name, "issuer": body["issuer"], "subject": body["subject"],
+                "audiences": list(audiences), "description": body.get("description")}

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import jwt
 
+DRAIN_LIMIT = 16 * 1048576
 LOGGED_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding", "accept", "user-agent",
                   "x-ms-client-request-id", "x-request-id", "client-request-id", "x-ms-principal-id", "x-ms-client-session-id",
                   "prefer", "metadata", "host")
@@ -225,7 +226,14 @@ class Handler(BaseHTTPRequestHandler):
             declared = None
             resp.close = True
         if not req.body_read and (declared or req.is_chunked()):
-            resp.close = True  # the unread body would otherwise be parsed as the next request
+            # Drain an unread body so that the client reads the answer (closing with unread data sends a TCP reset).
+            if req.is_chunked() or declared <= DRAIN_LIMIT:
+                try:
+                    req.body(limit=DRAIN_LIMIT)
+                except (OSError, ValueError):
+                    resp.close = True
+            else:
+                resp.close = True
         self.send_response(resp.status)
         headers = dict(resp.headers)
         headers.setdefault("x-ms-request-id", req.request_id)
