@@ -78,6 +78,7 @@ class GraphClient:
         self.sleep = sleep
         self.clock = clock
         self._origin = _origin(self.endpoint)
+        self.replication_retries = 0
 
     # ------------------------------------------------------------------ plumbing
     def url(self, path, query=None):
@@ -131,6 +132,7 @@ class GraphClient:
                         exc.msg = '%s (still failing after waiting %.0fs for Graph replication of %s)' % (
                             exc.msg, self.consistency_wait, what)
                     raise
+            self.replication_retries += 1
             self.sleep(wait)
             wait = min(wait * 2, 10.0)
 
@@ -145,6 +147,147 @@ class GraphClient:
     def service_principal(self, object_id):
         object_id = require_guid(object_id, 'object_id')
         return self.get_or_none('servicePrincipals/%s' % object_id)
+
+
+    # ---------------------------------------------------------------- applications
+    def applications_by_display_name(self, name):
+        return self.list_all('applications', filter_query('displayName eq %s' % odata_string(name)))
+
+    def application_by_app_id(self, app_id):
+        app_id = require_guid(app_id, 'app_id')
+        return self.get_or_none('applications' + key_segment('appId', app_id))
+
+    def application_by_unique_name(self, unique_name):
+        return self.get_or_none('applications' + key_segment('uniqueName', unique_name))
+
+    def application(self, object_id, select=None):
+        object_id = require_guid(object_id, 'application object id')
+        return self.get_or_none('applications/%s' % object_id, '$select=' + ','.join(select) if select else None)
+
+    def create_application(self, display_name, unique_name=None):
+        """Create an application and return it.
+
+        With ``unique_name`` the create is an idempotent upsert
+        (``PATCH applications(uniqueName=...)`` with ``Prefer: create-if-missing``):
+        sending it twice never makes two applications.  Without it, a plain
+        ``POST`` that is never repeated after an unclear failure.
+        """
+        body = {'displayName': display_name}
+        if unique_name is None:
+            return self.call('POST', 'applications', json_body=body, ok=(201,)).json()
+        path = 'applications' + key_segment('uniqueName', unique_name)
+        resp = self.call('PATCH', path, json_body=body, headers={'Prefer': 'create-if-missing'}, ok=(200, 201, 204))
+        created = resp.json() if resp.status in (200, 201) else None
+        if created and created.get('id'):
+            return created
+        # 204: it existed already (a concurrent or earlier run made it); read it back.
+        return self.eventually(lambda: self._must(self.get_json(path), path), 'application %s' % unique_name)
+
+    def update_application(self, object_id, body):
+        object_id = require_guid(object_id, 'application object id')
+        self.eventually(lambda: self.call('PATCH', 'applications/%s' % object_id, json_body=body, ok=(200, 204)),
+                        'application %s' % object_id)
+
+    def delete_application(self, object_id):
+        """Delete an application (and with it its service principal); ``False`` when it was already gone."""
+        object_id = require_guid(object_id, 'application object id')
+        try:
+            self.call('DELETE', 'applications/%s' % object_id, ok=(200, 204))
+        except ServiceError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def _must(self, value, what):
+        if value is None:
+            raise ServiceError('%s: %s returned no object' % (SERVICE, what), status=404)
+        return value
+
+    # ----------------------------------------------------- the app's service principal
+    def service_principal_by_app_id(self, app_id):
+        """The service principal of an application (key read, consistent); ``None`` when there is none."""
+        app_id = require_guid(app_id, 'app_id')
+        return self.get_or_none('servicePrincipals' + key_segment('appId', app_id))
+
+    def ensure_service_principal(self, app_id):
+        """Create the service principal of ``app_id`` if missing (idempotent upsert); return it."""
+        app_id = require_guid(app_id, 'app_id')
+        path = 'servicePrincipals' + key_segment('appId', app_id)
+
+        def upsert():
+            resp = self.call('PATCH', path, json_body={}, headers={'Prefer': 'create-if-missing'}, ok=(200, 201, 204))
+            doc = resp.json() if resp.status in (200, 201) else None
+            if doc and doc.get('id'):
+                return doc
+            return self._must(self.get_or_none(path), path)
+
+        return self.eventually(upsert, 'the application %s' % app_id)
+
+    # ------------------------------------------------------ federated credentials
+    def federated_credentials(self, app_object_id):
+        app_object_id = require_guid(app_object_id, 'application object id')
+        return self.eventually(lambda: self.list_all('applications/%s/federatedIdentityCredentials' % app_object_id),
+                               'application %s' % app_object_id)
+
+    def create_federated_credential(self, app_object_id, body):
+        app_object_id = require_guid(app_object_id, 'application object id')
+        # A 404 means the application is not replicated yet and nothing was created: safe to send again.
+        return self.eventually(
+            lambda: self.call('POST', 'applications/%s/federatedIdentityCredentials' % app_object_id, json_body=body,
+                              ok=(200, 201)).json(),
+            'application %s' % app_object_id)
+
+    def update_federated_credential(self, app_object_id, credential_id, body):
+        app_object_id = require_guid(app_object_id, 'application object id')
+        credential_id = require_guid(credential_id, 'federated credential id')
+        self.eventually(lambda: self.call('PATCH', 'applications/%s/federatedIdentityCredentials/%s' % (
+            app_object_id, credential_id), json_body=body, ok=(200, 204)), 'federated credential %s' % credential_id)
+
+    def delete_federated_credential(self, app_object_id, credential_id):
+        app_object_id = require_guid(app_object_id, 'application object id')
+        credential_id = require_guid(credential_id, 'federated credential id')
+        try:
+            self.call('DELETE', 'applications/%s/federatedIdentityCredentials/%s' % (app_object_id, credential_id),
+                      ok=(200, 204))
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+
+    # ------------------------------------------------------------- client secrets
+    def add_password(self, app_object_id, display_name, end_date_time=None):
+        """Add a client secret; return Graph's passwordCredential, whose ``secretText`` is shown only this once.
+
+        Never repeated after an unclear failure (it would make a second
+        secret); repeated on 404, which means the application is not
+        replicated yet and nothing was added.
+        """
+        app_object_id = require_guid(app_object_id, 'application object id')
+        cred = {'displayName': display_name}
+        if end_date_time:
+            cred['endDateTime'] = end_date_time
+        return self.eventually(
+            lambda: self.call('POST', 'applications/%s/addPassword' % app_object_id,
+                              json_body={'passwordCredential': cred}, ok=(200, 201)).json(),
+            'application %s' % app_object_id)
+
+    def remove_password(self, app_object_id, key_id):
+        app_object_id = require_guid(app_object_id, 'application object id')
+        key_id = require_guid(key_id, 'password credential keyId')
+        self.call('POST', 'applications/%s/removePassword' % app_object_id, json_body={'keyId': key_id},
+                  ok=(200, 204), idempotent=True)
+
+    # ---------------------------------------------------------- key credentials
+    def key_credentials(self, app_object_id):
+        """The application's keyCredentials with their ``key`` (Graph returns it only on ``$select``)."""
+        app = self.eventually(lambda: self._must(self.application(app_object_id, select=['id', 'keyCredentials']),
+                                                 'application %s' % app_object_id),
+                              'application %s' % app_object_id)
+        return app.get('keyCredentials') or []
+
+    def set_key_credentials(self, app_object_id, key_credentials):
+        """Replace the application's keyCredentials (Graph has no add without proof of an existing key)."""
+        self.update_application(app_object_id, {'keyCredentials': key_credentials})
 
 
 def _is_replication_delay(exc):
