@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""custom_metric_emit's main() against a real TLS server, signing in with a ready access token."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+
+from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit  # noqa: E402
+
+RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+
+
+def jwt(claims):
+    def enc(doc):
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
+    return '%s.%s.sig' % (enc({'alg': 'RS256', 'typ': 'JWT'}), enc(claims))
+
+
+TOKEN = jwt({'aud': 'https://monitoring.azure.com/', 'oid': 'oid-123', 'appid': 'app-456', 'exp': time.time() + 3600})
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = TlsScriptedServer(tmp_path)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def args(server, tmp_path):
+    def make(**extra):
+        base = {'resource_id': RID, 'region': 'East US', 'namespace': 'NS', 'access_token': TOKEN,
+                'ingestion_endpoint': server.url + '/{region}', 'ca_path': server.cert,
+                'ledger_path': str(tmp_path / 'ledger.sqlite3')}
+        base.update(extra)
+        return base
+    return make
+
+
+def documents(server):
+    return [json.loads(line) for body in server.received for line in body.decode().splitlines()]
+
+
+def test_one_metric_then_idempotent(run_main, server, args):
+    result = run_main(custom_metric_emit, args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
+    assert result['changed'] is True and result['series_sent'] == 1 and result['requests_sent'] == 1
+    assert result['url'] == server.url + '/eastus' + RID + '/metrics'
+    assert server.requests[0]['path'] == '/eastus' + RID + '/metrics'
+    (doc,) = documents(server)
+    assert doc['data']['baseData']['series'] == [{'dimValues': ['q1'], 'min': 5, 'max': 5, 'sum': 5, 'count': 1}]
+    assert result['series'][0]['status'] == 'sent'
+    assert TOKEN not in json.dumps(result)
+
+    again = run_main(custom_metric_emit, args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
+    assert again['changed'] is False and again['series_skipped'] == 1 and again['requests_sent'] == 0
+    assert len(server.requests) == 1
+
+
+def test_check_mode_sends_and_writes_nothing(run_main, server, args, tmp_path):
+    result = run_main(custom_metric_emit, args(metric='m', values=[1, 2, 3], _ansible_check_mode=True))
+    assert result['changed'] is True and result['series_would_send'] == 1
+    assert result['payloads'][0][0]['data']['baseData']['series'][0] == {'min': 1, 'max': 3, 'sum': 6, 'count': 3}
+    assert server.requests == []
+    assert not (tmp_path / 'ledger.sqlite3').exists()
+
+
+def test_invalid_entry_sends_nothing(run_main, server, args):
+    result = run_main(custom_metric_emit, args(metrics=[{'metric': 'ok', 'value': 1}, {'metric': 'bad', 'value': 'nan'}]))
+    assert result['failed'] is True
+    assert 'metrics[1] (bad): value must be a finite number' in result['msg']
+    assert server.requests == []
+
+
+@pytest.mark.parametrize('extra, words', [
+    ({'resource_id': '/subscriptions/00000000-0000-0000-0000-000000000001'}, ['resource_id', 'resource ID is required']),
+    ({'resource_id': RID + '/../../x'}, ['resource_id']),
+    ({'region': 'east/us'}, ['region']),
+    ({'max_request_bytes': 10}, ['max_request_bytes must be from 4096']),
+    ({'metric': None}, ['give metric']),
+    ({'metrics': [], 'metric': None, 'value': None}, ['at least one entry']),
+    ({'metrics': [{'metric': 'x', 'value': 1}], 'value': None}, ['metrics', 'metric']),
+])
+def test_bad_options(run_main, server, args, extra, words):
+    params = args(metric='m', value=1)
+    params.update(extra)
+    params = {k: v for k, v in params.items() if v is not None}
+    result = run_main(custom_metric_emit, params)
+    assert result['failed'] is True
+    for word in words:
+        assert word in result['msg']
+    assert 'Traceback' not in json.dumps(result)
+    assert server.requests == []
+
+
+def test_unknown_is_recorded_and_not_resent(run_main, server, args):
+    server.script = [('ok', 500, {'x-ms-request-id': 'boom'}, {'error': {'code': 'InternalServerError', 'message': 'x'}})]
+    first = run_main(custom_metric_emit, args(metric='m', value=1))
+    assert first['failed'] is True and first['series_unknown'] == 1 and first['changed'] is True
+    assert 'UNKNOWN' in first['msg'] and 'metrics[0] NS/m' in first['msg'] and 'boom' in first['msg']
+    second = run_main(custom_metric_emit, args(metric='m', value=1))
+    assert second.get('failed') is not True and second['series_unknown_skipped'] == 1 and second['changed'] is False
+    assert len(server.requests) == 1
+    third = run_main(custom_metric_emit, args(metric='m', value=1, resend_unknown=True))
+    assert third['series_sent'] == 1 and len(server.requests) == 2
+
+
+def test_403_names_principal_resource_and_role(run_main, server, args):
+    server.script = [('early', 403, {}, b'{"error":{"code":"AuthorizationFailed","message":"no write"}}')]
+    result = run_main(custom_metric_emit, args(metrics=[{'metric': 'a', 'value': 1}, {'metric': 'b', 'value': 2}]))
+    assert result['failed'] is True and result['changed'] is False
+    for word in ('app-456', 'oid-123', RID, 'Monitoring Metrics Publisher', '10 minutes'):
+        assert word in result['msg']
+    assert result['series_failed'] + result['series_not_sent'] == 2
+
+
+def test_splitting_stops_after_a_systemic_error(run_main, server, args):
+    server.script = [('early', 404, {}, b'{"error":{"code":"NotFound","message":"no such resource"}}')]
+    metrics = [{'metric': 'm', 'value': i, 'dimensions': {'Host': 'h%04d' % i}} for i in range(400)]
+    result = run_main(custom_metric_emit, args(metrics=metrics, max_request_bytes=4096))
+    assert result['failed'] is True and result['requests_planned'] > 3
+    assert len(server.requests) == 1 and result['series_not_sent'] > 0
+    assert result['series_truncated'] is True and len(result['series']) == 100
+
+
+def test_dedupe_false_sends_every_time(run_main, server, args, tmp_path):
+    for _ in range(2):
+        assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe=False))['series_sent'] == 1
+    assert len(server.requests) == 2
+    assert not (tmp_path / 'ledger.sqlite3').exists()
+
+
+def test_dedupe_key(run_main, server, args):
+    now = int(time.time())
+    assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now))['series_sent'] == 1
+    again = run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now - 120))
+    assert again['series_skipped'] == 1 and len(server.requests) == 1
