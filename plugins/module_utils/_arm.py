@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure Resource Manager role assignments: a client and the idempotent present/absent logic.
+
+Nothing here knows about Ansible.  ``ArmClient`` takes an ``HttpClient``, the
+ARM endpoint and a ``TokenSource`` for the ARM audience and raises the
+collection's typed errors, with ARM's answers that need a specific reaction
+as subclasses of ``ServiceError``: ``RoleAssignmentExists``,
+``PrincipalNotFound`` and ``AuthorizationFailed`` (matched on the error code
+and status, never on the message text, which ARM changes).
+
+``ensure_present`` and ``ensure_absent`` decide what to do from the listed
+assignments and return a plain outcome dict; they never act on an inherited
+assignment.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import (
+    Scope,
+    assignment_name,
+    is_guid,
+    parse_scope,
+    relation,
+    require_guid,
+    role_definition_id,
+    role_guid,
+    scope_key,
+)
+
+SERVICE = 'Azure Resource Manager'
+API_VERSION = '2022-04-01'
+MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb'
+PRINCIPAL_TYPES = ('ServicePrincipal', 'User', 'Group', 'ForeignGroup', 'Device')
+ASSIGNMENTS_PATH = '/providers/Microsoft.Authorization/roleAssignments'
+MAX_PAGES = 200
+WRITE_ROLES = 'Owner, User Access Administrator or Role Based Access Control Administrator'
+NEEDED = {
+    'read': ('Microsoft.Authorization/roleAssignments/read', 'any role that can read, such as Reader'),
+    'write': ('Microsoft.Authorization/roleAssignments/write', WRITE_ROLES),
+    'delete': ('Microsoft.Authorization/roleAssignments/delete', WRITE_ROLES),
+}
+
+
+class RoleAssignmentExists(ServiceError):
+    """409 RoleAssignmentExists: the same scope, principal and role are assigned under another name."""
+
+
+class PrincipalNotFound(ServiceError):
+    """400 PrincipalNotFound: ARM does not know the principal (yet: directory replication)."""
+
+
+class AuthorizationFailed(ServiceError):
+    """403: the signed-in caller lacks the permission for this call at this scope."""
+
+
+def _retype(cls, exc, msg, **extra):
+    """``exc`` (a ``ServiceError``) as ``cls`` with a better message, keeping status, code and request ids."""
+    details = {k: v for k, v in exc.details.items() if k not in ('status', 'error_code', 'error_message', 'request_id')}
+    details.update(extra)
+    return cls(msg, status=exc.status, code=exc.code, message=exc.message, request_id=exc.request_id, **details)
+
+
+class Assignment:
+    """One role assignment as ARM returns it, with the fields this collection compares."""
+
+    __slots__ = ('id', 'name', 'scope', 'principal_id', 'role_definition_id', 'principal_type')
+
+    def __init__(self, id, name, scope, principal_id, role_definition_id, principal_type=None):  # pylint: disable=redefined-builtin
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.principal_id = principal_id
+        self.role_definition_id = role_definition_id
+        self.principal_type = principal_type
+
+    @classmethod
+    def from_arm(cls, doc):
+        props = (doc or {}).get('properties') or {}
+        assignment_id = doc.get('id') or ''
+        scope = props.get('scope')
+        if scope is None and '/providers/microsoft.authorization/roleassignments/' in assignment_id.lower():
+            scope = assignment_id[:assignment_id.lower().rindex('/providers/microsoft.authorization/roleassignments/')]
+        return cls(assignment_id, doc.get('name'), scope if scope is not None else '', props.get('principalId') or '',
+                   props.get('roleDefinitionId') or '', props.get('principalType'))
+
+    @property
+    def role_guid(self):
+        last = (self.role_definition_id or '').rstrip('/').rsplit('/', 1)[-1]
+        return last.lower()
+
+    def matches(self, principal_id, role):
+        return (self.principal_id or '').lower() == principal_id.lower() and self.role_guid == role.lower()
+
+    def to_dict(self):
+        return {'id': self.id, 'name': self.name, 'scope': self.scope, 'principal_id': self.principal_id,
+                'role_definition_id': self.role_definition_id, 'principal_type': self.principal_type}
+
+    def __repr__(self):
+        return 'Assignment(%r)' % self.id
+
+
+def describe_caller(claims):
+    """A short description of the signed-in principal from its token claims (never the token)."""
+    parts = []
+    name = claims.get('upn') or claims.get('unique_name') or claims.get('name')
+    if name:
+        parts.append(str(name))
+    if claims.get('oid'):
+        parts.append('object ID %s' % claims['oid'])
+    app = claims.get('appid') or claims.get('azp')
+    if app:
+        parts.append('application ID %s' % app)
+    if not parts:
+        return 'the signed-in principal'
+    return 'the signed-in principal (%s)' % ', '.join(parts)
+
+
+class ArmClient:
+    """The role assignment calls of ARM (api-version 2022-04-01).
+
+    ``sleep`` and ``clock`` can be replaced in tests.  ``stats`` counts the
+    PrincipalNotFound retries and the seconds spent waiting for them.
+    """
+
+    def __init__(self, http, endpoint, token, api_version=API_VERSION, sleep=time.sleep, clock=time.monotonic):
+        if not endpoint:
+            raise ValidationError('arm_endpoint is empty')
+        self.http = http
+        self.endpoint = endpoint.rstrip('/')
+        self.token = token
+        self.api_version = api_version
+        self.sleep = sleep
+        self.clock = clock
+        self._origin = _origin(self.endpoint)
+        self.stats = {'principal_not_found_retries': 0, 'principal_wait_seconds': 0.0}
+
+    # ------------------------------------------------------------------ plumbing
+    def _assignments_url(self, scope, name=None, query=None):
+        scope_id = scope.id if isinstance(scope, Scope) else parse_scope(scope).id
+        url = self.endpoint + scope_id + ASSIGNMENTS_PATH
+        if name is not None:
+            url += '/' + require_guid(name, 'role assignment name')
+        url += '?api-version=' + quote(self.api_version, safe='')
+        if query:
+            url += '&' + query
+        return url
+
+    def caller(self):
+        """Who is signed in, from the ARM token's claims, for messages."""
+        try:
+            return describe_caller(token_claims(self.token.token()))
+        except AzmonError:
+            return 'the signed-in principal'
+
+    def _denied(self, exc, action, scope):
+        permission, roles = NEEDED[action]
+        caller = self.caller()
+        return _retype(AuthorizationFailed, exc,
+                       '%s: %s is not allowed to %s role assignments at scope %s (HTTP %s %s). It needs %s there,'
+                       ' which %s at that scope or a parent scope grant.%s' % (
+                           SERVICE, caller, action, scope, exc.status, exc.code or '', permission, roles,
+                           ' ARM said: %s' % exc.message if exc.message else ''),
+                       scope=str(scope), caller=caller, required_permission=permission)
+
+    # ------------------------------------------------------------------ calls
+    def list_role_assignments(self, scope, principal_id=None):
+        """Every assignment ARM lists for ``scope`` (and ``principal_id``), following ``nextLink``.
+
+        With ``principal_id`` ARM returns assignments of that principal at,
+        above and below the scope; without it, ``atScope()`` (at and above).
+        """
+        if principal_id is not None:
+            expression = "principalId eq '%s'" % require_guid(principal_id, 'principal_id')
+        else:
+            expression = 'atScope()'
+        url = self._assignments_url(scope, query='$filter=' + quote(expression, safe=''))
+        found = []
+        seen = set()
+        for _ in range(MAX_PAGES):
+            try:
+                doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
+            except ServiceError as exc:
+                if exc.status == 403:
+                    raise self._denied(exc, 'read', scope) from None
+                raise
+            found.extend(Assignment.from_arm(item) for item in doc.get('value') or [] if isinstance(item, dict))
+            next_link = doc.get('nextLink')
+            if not next_link:
+                return found
+            if _origin(next_link) != self._origin:
+                raise ServiceError('%s: refusing to follow nextLink to another host (%s); the bearer token is only'
+                                   ' sent to %s' % (SERVICE, _origin(next_link), self._origin))
+            if next_link in seen:
+                raise ServiceError('%s: the role assignment list repeats the nextLink %s' % (SERVICE, next_link))
+            seen.add(next_link)
+            url = next_link
+        raise ServiceError('%s: more than %d pages of role assignments at %s' % (SERVICE, MAX_PAGES, scope))
+
+    def create_role_assignment(self, scope, name, role_definition, principal_id, principal_type='ServicePrincipal',
+                               principal_wait=0.0):
+        """PUT the assignment; returns ``(Assignment, created)``.
+
+        ``created`` is ``False`` when ARM answers 200 (it already existed under
+        this name).  A ``PrincipalNotFound`` answer is retried with backoff for
+        up to ``principal_wait`` seconds.  Raises ``RoleAssignmentExists``,
+        ``PrincipalNotFound``, ``AuthorizationFailed`` or ``ServiceError``.
+        """
+        principal_id = require_guid(principal_id, 'principal_id')
+        if principal_type not in PRINCIPAL_TYPES:
+            raise ValidationError('principal_type must be one of %s, got %r' % (', '.join(PRINCIPAL_TYPES), principal_type),
+                                  option='principal_type')
+        url = self._assignments_url(scope, name)
+        body = {'properties': {'roleDefinitionId': role_definition, 'principalId': principal_id,
+                               'principalType': principal_type}}
+        deadline = self.clock() + max(0.0, float(principal_wait or 0))
+        delay = 2.0
+        while True:
+            try:
+                resp = self.http.request('PUT', url, SERVICE, json_body=body, token=self.token, ok=(200, 201))
+                return Assignment.from_arm(resp.json() or {}), resp.status == 201
+            except ServiceError as exc:
+                if exc.status == 403:
+                    raise self._denied(exc, 'write', scope) from None
+                if exc.status == 409 and exc.code == 'RoleAssignmentExists':
+                    raise _retype(RoleAssignmentExists, exc, exc.msg) from None
+                if exc.code == 'RoleAssignmentUpdateNotPermitted':
+                    raise _retype(ServiceError, exc,
+                                  '%s: the role assignment name %s at %s is already used for another principal or role;'
+                                  ' ARM does not allow changing it (%s)' % (SERVICE, name, scope, exc.message),
+                                  scope=str(scope)) from None
+                if exc.code != 'PrincipalNotFound':
+                    raise
+                now = self.clock()
+                if now + delay > deadline:
+                    raise _retype(
+                        PrincipalNotFound, exc,
+                        '%s: principal %s was not found in the directory (PrincipalNotFound) after waiting %.0fs.'
+                        ' If it was created moments ago, raise principal_wait_timeout to wait longer for replication;'
+                        ' otherwise check that it is the object ID of a service principal (not an application object'
+                        ' ID or a client ID) in the tenant of the subscription.'
+                        % (SERVICE, principal_id, self.stats['principal_wait_seconds']),
+                        principal_id=principal_id, waited=round(self.stats['principal_wait_seconds'], 1)) from None
+                self.sleep(delay)
+                self.stats['principal_not_found_retries'] += 1
+                self.stats['principal_wait_seconds'] += delay
+                delay = min(delay * 2, 30.0)
+
+    def delete_role_assignment(self, scope, name):
+        """DELETE the assignment named ``name`` at ``scope``; returns the deleted ``Assignment`` or ``None``."""
+        url = self._assignments_url(scope, name)
+        try:
+            resp = self.http.request('DELETE', url, SERVICE, token=self.token, ok=(200, 204))
+        except ServiceError as exc:
+            if exc.status == 403:
+                raise self._denied(exc, 'delete', scope) from None
+            if exc.status == 404:
+                return None
+            raise
+        if resp.status == 204 or not resp.body:
+            return None
+        return Assignment.from_arm(resp.json() or {})
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return '%s://%s' % (parts.scheme.lower(), parts.netloc.lower())
+
+
+# ---------------------------------------------------------------------- decisions
+def classify(assignments, scope, principal_id, role):
+    """Split the assignments of ``principal_id`` for ``role`` into ``(exact, inherited)`` relative to ``scope``.
+
+    ``exact`` are at ``scope`` itself (case and trailing ``/`` ignored);
+    ``inherited`` at a parent scope, nearest first.  Everything else
+    (other principals, other roles, child or unrelated scopes) is left out.
+    """
+    principal_id = principal_id.lower()
+    role = role_guid(role)
+    exact, inherited = [], []
+    for item in assignments:
+        if not item.matches(principal_id, role):
+            continue
+        where = relation(item.scope, scope)
+        if where == 'exact':
+            exact.append(item)
+        elif where == 'above':
+            inherited.append(item)
+    # Nearest first: the longest subscription-based scope, then management groups, then the tenant root.
+    inherited.sort(key=lambda a: (not scope_key(a.scope).startswith('/subscriptions/'), -len(scope_key(a.scope))))
+    return exact, inherited
+
+
+def _state(scope, principal_id, role_id, exact, inherited):
+    """The before/after picture for diff mode."""
+    return {'scope': str(scope), 'principal_id': principal_id, 'role_definition_id': role_id,
+            'assignment_name': exact.name if exact else None,
+            'inherited_from': [a.scope for a in inherited]}
+
+
+def ensure_present(client, scope, principal_id, role=MONITORING_METRICS_PUBLISHER, principal_type='ServicePrincipal',
+                   inherited_ok=True, check_mode=False, principal_wait=0.0):
+    """Make sure ``principal_id`` holds ``role`` at ``scope`` (a ``Scope``); returns an outcome dict.
+
+    The outcome has ``changed``, ``assignment`` (an ``Assignment`` or ``None``
+    in check mode), ``inherited``, ``inherited_assignments``, ``before``,
+    ``after`` and ``notes``.
+    """
+    principal_id = require_guid(principal_id, 'principal_id')
+    role = role_guid(role)
+    role_id = role_definition_id(scope.subscription_id, role)
+    exact, inherited = classify(client.list_role_assignments(scope, principal_id=principal_id), scope, principal_id, role)
+    before = _state(scope, principal_id, role_id, exact[0] if exact else None, inherited)
+    outcome = {'changed': False, 'assignment': None, 'inherited': False, 'inherited_assignments': inherited,
+               'before': before, 'after': before, 'notes': []}
+    if exact:
+        outcome['assignment'] = exact[0]
+        return outcome
+    if inherited and inherited_ok:
+        outcome.update(assignment=inherited[0], inherited=True)
+        outcome['notes'].append('the role is inherited from scope %s; nothing was assigned at %s (inherited_ok=true)'
+                                % (inherited[0].scope, scope))
+        return outcome
+    name = assignment_name(scope, principal_id, role)
+    planned = Assignment('%s%s/%s' % (scope, ASSIGNMENTS_PATH, name), name, str(scope), principal_id, role_id,
+                         principal_type)
+    outcome['after'] = _state(scope, principal_id, role_id, planned, inherited)
+    outcome['changed'] = True
+    if check_mode:
+        outcome['assignment'] = planned
+        return outcome
+    try:
+        created, was_created = client.create_role_assignment(scope, name, role_id, principal_id, principal_type,
+                                                             principal_wait=principal_wait)
+    except RoleAssignmentExists:
+        # The triple is unique: it exists under another name that the list did not show yet.
+        exact, _inherited = classify(client.list_role_assignments(scope, principal_id=principal_id), scope,
+                                     principal_id, role)
+        outcome.update(changed=False, after=before)
+        outcome['assignment'] = exact[0] if exact else None
+        outcome['notes'].append('ARM answered RoleAssignmentExists: the principal already holds the role at %s under'
+                                ' another assignment name' % scope)
+        if exact:
+            outcome['before'] = outcome['after'] = _state(scope, principal_id, role_id, exact[0], inherited)
+        return outcome
+    if not created.id:
+        created = planned
+    outcome['assignment'] = created
+    if not was_created:
+        outcome.update(changed=False, before=outcome['after'])
+        outcome['notes'].append('the assignment %s already existed' % name)
+    return outcome
+
+
+def ensure_absent(client, scope, principal_id, role=MONITORING_METRICS_PUBLISHER, check_mode=False):
+    """Remove ``role`` for ``principal_id`` at exactly ``scope``; never an inherited assignment.
+
+    Returns an outcome dict like ``ensure_present``; ``assignment`` is the
+    removed one (or the one that would be removed in check mode).
+    """
+    principal_id = require_guid(principal_id, 'principal_id')
+    role = role_guid(role)
+    role_id = role_definition_id(scope.subscription_id, role)
+    exact, inherited = classify(client.list_role_assignments(scope, principal_id=principal_id), scope, principal_id, role)
+    before = _state(scope, principal_id, role_id, exact[0] if exact else None, inherited)
+    after = _state(scope, principal_id, role_id, None, inherited)
+    outcome = {'changed': bool(exact), 'assignment': exact[0] if exact else None, 'inherited': bool(inherited),
+               'inherited_assignments': inherited, 'before': before, 'after': after, 'notes': []}
+    if inherited:
+        outcome['notes'].append('the principal still holds the role through scope %s, which state=absent never'
+                                ' removes; remove it there if that is intended' % ', '.join(a.scope for a in inherited))
+    if check_mode:
+        return outcome
+    for item in exact:
+        name = item.name if is_guid(item.name) else item.id.rstrip('/').rsplit('/', 1)[-1]
+        client.delete_role_assignment(scope, name)
+    return outcome
