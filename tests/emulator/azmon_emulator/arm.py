@@ -370,7 +370,7 @@ class ArmService(Service):
             raise ArmError(400, "BadRequest", "Invalid top.") from exc
         delay = float(state.settings.get("readDelaySeconds") or 0)
         now = time.time()
-        start_s, end_s = int(start.timestamp()), int(end.timestamp())
+        start_s, end_s = int(start.timestamp()) // step * step, int(end.timestamp())  # Azure aligns the start to the interval
         with state.lock:
             entries = [dict(e) for e in state.metrics.values()
                        if e["resourceId"].lower() == res["id"].lower() and e["namespace"].lower() == namespace.lower()

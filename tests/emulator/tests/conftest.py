@@ -93,8 +93,8 @@ class Client:
         if api_version:
             params = dict({"api-version": api_version}, **params)
         token = token or self.token(handle, "https://management.azure.com/.default")
-        return self.session.request(method, self.info["arm"] + path, params=params,
-                                    headers={"Authorization": "Bearer " + token}, timeout=10, **kwargs)
+        headers = dict({"Authorization": "Bearer " + token}, **kwargs.pop("headers", {}))
+        return self.session.request(method, self.info["arm"] + path, params=params, headers=headers, timeout=10, **kwargs)
 
     def graph(self, method, path, handle="admin", token=None, **kwargs):
         token = token or self.token(handle, "https://graph.microsoft.com/.default")
