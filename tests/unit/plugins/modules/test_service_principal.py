@@ -1,0 +1,559 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import os
+import ssl
+import stat
+import uuid
+
+import pytest
+
+from ansible_collections.azmon.metrics.plugins.module_utils import _app_credentials
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
+from ansible_collections.azmon.metrics.plugins.modules import service_principal
+from ansible_collections.azmon.metrics.plugins.modules.service_principal import (
+    Registration,
+    check_options,
+    derived_unique_name,
+)
+
+GH = 'https://token.actions.githubusercontent.com'
+UTC = datetime.timezone.utc
+
+
+class FakeGraph:
+    """An in-memory directory with the GraphClient methods the module calls; records every write."""
+
+    def __init__(self):
+        self.apps = {}
+        self.sps = {}
+        self.fics = {}
+        self.writes = []
+        self.replication_retries = 0
+        self.stale_search = False   # display-name search does not see new applications yet
+        self.return_keys = True     # Graph returns keyCredentials[].key on $select
+
+    # lookups
+    def applications_by_display_name(self, name):
+        return [copy.deepcopy(a) for a in self.apps.values()
+                if a['displayName'].lower() == name.lower() and not (self.stale_search and a.get('_new'))]
+
+    def application_by_app_id(self, app_id):
+        return next((copy.deepcopy(a) for a in self.apps.values() if a['appId'] == app_id), None)
+
+    def application_by_unique_name(self, unique_name):
+        return next((copy.deepcopy(a) for a in self.apps.values() if a.get('uniqueName') == unique_name), None)
+
+    def service_principal_by_app_id(self, app_id):
+        return copy.deepcopy(self.sps.get(app_id))
+
+    def federated_credentials(self, app_object_id):
+        return copy.deepcopy(self.fics.get(app_object_id, []))
+
+    def key_credentials(self, app_object_id):
+        creds = copy.deepcopy(self.apps[app_object_id]['keyCredentials'])
+        if not self.return_keys:
+            for cred in creds:
+                cred['key'] = None
+        return creds
+
+    # writes
+    def add_app(self, name, unique_name=None, new=False):
+        app = {'id': str(uuid.uuid4()), 'appId': str(uuid.uuid4()), 'displayName': name, 'uniqueName': unique_name,
+               'passwordCredentials': [], 'keyCredentials': [], '_new': new}
+        self.apps[app['id']] = app
+        self.fics[app['id']] = []
+        return app
+
+    def create_application(self, display_name, unique_name=None):
+        self.writes.append(('create_application', display_name, unique_name))
+        return copy.deepcopy(self.add_app(display_name, unique_name, new=True))
+
+    def update_application(self, object_id, body):
+        self.writes.append(('update_application', object_id, body))
+        self.apps[object_id].update(body)
+
+    def delete_application(self, object_id):
+        self.writes.append(('delete_application', object_id))
+        app = self.apps.pop(object_id)
+        self.sps.pop(app['appId'], None)
+        return True
+
+    def ensure_service_principal(self, app_id):
+        self.writes.append(('ensure_service_principal', app_id))
+        self.sps.setdefault(app_id, {'id': str(uuid.uuid4()), 'appId': app_id})
+        return copy.deepcopy(self.sps[app_id])
+
+    def create_federated_credential(self, app_object_id, body):
+        self.writes.append(('create_fic', body['name']))
+        cred = dict(body, id=str(uuid.uuid4()))
+        cred.setdefault('description', None)
+        self.fics[app_object_id].append(cred)
+        return copy.deepcopy(cred)
+
+    def update_federated_credential(self, app_object_id, credential_id, body):
+        self.writes.append(('update_fic', body['name']))
+        for cred in self.fics[app_object_id]:
+            if cred['id'] == credential_id:
+                cred.update(body)
+
+    def delete_federated_credential(self, app_object_id, credential_id):
+        self.writes.append(('delete_fic', credential_id))
+        self.fics[app_object_id] = [c for c in self.fics[app_object_id] if c['id'] != credential_id]
+
+    def add_password(self, app_object_id, display_name, end_date_time=None):
+        self.writes.append(('add_password', display_name))
+        cred = {'displayName': display_name, 'keyId': str(uuid.uuid4()), 'hint': 'Sec',
+                'startDateTime': '2026-12-01T00:00:00Z', 'endDateTime': end_date_time or '2028-12-01T00:00:00Z'}
+        self.apps[app_object_id]['passwordCredentials'].append(dict(cred))
+        return dict(cred, secretText='SecretText-%s' % cred['keyId'])
+
+    def remove_password(self, app_object_id, key_id):
+        self.writes.append(('remove_password', key_id))
+        app = self.apps[app_object_id]
+        app['passwordCredentials'] = [c for c in app['passwordCredentials'] if c['keyId'] != key_id]
+
+    def set_key_credentials(self, app_object_id, creds):
+        self.writes.append(('set_key_credentials', len(creds)))
+        stored = []
+        for cred in creds:
+            cred = dict(cred)
+            cred.setdefault('keyId', str(uuid.uuid4()))
+            stored.append(cred)
+        self.apps[app_object_id]['keyCredentials'] = stored
+
+
+def params(**kw):
+    base = {'state': 'present', 'display_name': 'metrics-publisher', 'app_id': None, 'unique_name': None,
+            'federated_credentials': None, 'purge_federated_credentials': False, 'client_secret': None,
+            'certificates': None, 'replication_timeout': 60.0}
+    base.update(kw)
+    return base
+
+
+def secret_opts(**kw):
+    base = {'display_name': 'ansible', 'end_date_time': None, 'lifetime_days': None, 'rotate': False,
+            'secret_file': None}
+    base.update(kw)
+    return base
+
+
+def fic(name, subject='repo:o/r:ref:refs/heads/main', **kw):
+    item = {'name': name, 'issuer': GH, 'subject': subject, 'audiences': ['api://AzureADTokenExchange'],
+            'description': None}
+    item.update(kw)
+    return item
+
+
+def run(graph, check_mode=False, no_log=False, warnings=None, **kw):
+    wanted = check_options(params(**kw), no_log=no_log)
+    return Registration(graph, wanted, check_mode=check_mode, no_log=no_log,
+                        warn=(warnings.append if warnings is not None else None)).run()
+
+
+# --- application and service principal -------------------------------------------------------------------
+
+def test_create_then_rerun_unchanged():
+    graph = FakeGraph()
+    first = run(graph)
+    assert first['changed'] is True
+    assert first['changes'] == ['created application metrics-publisher', 'created service principal']
+    app = graph.application_by_app_id(first['app_id'])
+    assert first['application_object_id'] == app['id']
+    assert first['service_principal_object_id'] == graph.sps[app['appId']]['id']
+    assert first['unique_name'] == derived_unique_name('metrics-publisher')
+    assert first['diff']['before'] == {'state': 'absent'}
+    graph.writes.clear()
+    second = run(graph)
+    assert second['changed'] is False and second['changes'] == [] and graph.writes == []
+    assert second['service_principal_object_id'] == first['service_principal_object_id']
+    assert second['diff']['before'] == second['diff']['after']
+
+
+def test_check_mode_writes_nothing():
+    graph = FakeGraph()
+    result = run(graph, check_mode=True, federated_credentials=[fic('gh-main')],
+                 client_secret=secret_opts(secret_file='/nonexistent/never-written'))
+    assert result['changed'] is True
+    assert graph.writes == []
+    assert result['app_id'] is None and result['service_principal_object_id'] is None
+    assert result['changes'] == ['created application metrics-publisher', 'created service principal',
+                                 'created federated credential gh-main', 'created client secret ansible']
+    assert 'secret_text' not in result
+
+
+def test_an_application_found_by_unique_name_is_not_duplicated_when_search_lags():
+    graph = FakeGraph()
+    graph.stale_search = True
+    run(graph)
+    graph.writes.clear()
+    result = run(graph)
+    assert result['changed'] is False and graph.writes == []
+    assert len(graph.apps) == 1
+
+
+def test_existing_application_without_service_principal_gets_one():
+    graph = FakeGraph()
+    app = graph.add_app('metrics-publisher')
+    result = run(graph)
+    assert result['changes'] == ['created service principal']
+    assert graph.writes == [('ensure_service_principal', app['appId'])]
+    assert result['diff']['before']['service_principal'] is False
+
+
+def test_ambiguous_display_name_fails_listing_app_ids():
+    graph = FakeGraph()
+    one, two = graph.add_app('Twin'), graph.add_app('twin')
+    with pytest.raises(ValidationError) as info:
+        run(graph, display_name='Twin')
+    for app in (one, two):
+        assert app['appId'] in info.value.msg
+    assert 'app_id' in info.value.msg
+    assert graph.writes == []
+    result = run(graph, display_name='Twin', app_id=one['appId'])
+    assert result['app_id'] == one['appId']
+
+
+def test_app_id_that_does_not_exist():
+    graph = FakeGraph()
+    missing = str(uuid.uuid4())
+    with pytest.raises(ValidationError, match='no application has the application ID'):
+        run(graph, display_name=None, app_id=missing)
+    result = run(graph, display_name=None, app_id=missing, state='absent')
+    assert result['changed'] is False
+
+
+def test_app_id_with_another_display_name_renames():
+    graph = FakeGraph()
+    app = graph.add_app('old-name')
+    graph.ensure_service_principal(app['appId'])
+    graph.writes.clear()
+    result = run(graph, display_name='new-name', app_id=app['appId'])
+    assert result['changes'] == ["renamed application 'old-name' to 'new-name'"]
+    assert result['display_name'] == 'new-name' and graph.apps[app['id']]['displayName'] == 'new-name'
+
+
+def test_absent_deletes_and_then_is_unchanged():
+    graph = FakeGraph()
+    run(graph)
+    check = run(graph, state='absent', check_mode=True)
+    assert check['changed'] is True and len(graph.apps) == 1
+    result = run(graph, state='absent')
+    assert result['changed'] is True and graph.apps == {} and graph.sps == {}
+    assert result['diff']['after'] == {'state': 'absent'}
+    again = run(graph, state='absent')
+    assert again['changed'] is False
+
+
+# --- federated credentials --------------------------------------------------------------------------------
+
+def test_federated_credentials_created_updated_untouched_purged():
+    graph = FakeGraph()
+    first = run(graph, federated_credentials=[fic('gh-main'), fic('gh-prod', subject='repo:o/r:environment:prod')])
+    assert 'created federated credential gh-main' in first['changes']
+    assert [c['name'] for c in first['federated_credentials']] == ['gh-main', 'gh-prod']
+    graph.writes.clear()
+    same = run(graph, federated_credentials=[fic('gh-main'), fic('gh-prod', subject='repo:o/r:environment:prod')])
+    assert same['changed'] is False and graph.writes == []
+    changed = run(graph, federated_credentials=[fic('gh-main', subject='repo:o/r:ref:refs/heads/release')])
+    assert changed['changes'] == ['updated federated credential gh-main (subject)']
+    assert {c['name'] for c in changed['federated_credentials']} == {'gh-main', 'gh-prod'}
+    assert changed['diff']['before']['federated_credentials'][0]['subject'] == 'repo:o/r:ref:refs/heads/main'
+    assert changed['diff']['after']['federated_credentials'][0]['subject'] == 'repo:o/r:ref:refs/heads/release'
+    purged = run(graph, federated_credentials=[fic('gh-main', subject='repo:o/r:ref:refs/heads/release')],
+                 purge_federated_credentials=True)
+    assert purged['changes'] == ['deleted federated credential gh-prod']
+    assert [c['name'] for c in purged['federated_credentials']] == ['gh-main']
+
+
+def test_federated_credentials_omitted_are_left_alone_and_reported():
+    graph = FakeGraph()
+    run(graph, federated_credentials=[fic('gh-main')])
+    graph.writes.clear()
+    result = run(graph, purge_federated_credentials=True)
+    assert result['changed'] is False and graph.writes == []
+    assert [c['name'] for c in result['federated_credentials']] == ['gh-main']
+
+
+# --- client secret ----------------------------------------------------------------------------------------
+
+def test_secret_created_once_across_three_runs(tmp_path):
+    graph = FakeGraph()
+    target = tmp_path / 'publisher.secret'
+    results = [run(graph, client_secret=secret_opts(secret_file=str(target))) for _ in range(3)]
+    assert [r['changed'] for r in results] == [True, False, False]
+    assert [w for w in graph.writes if w[0] == 'add_password'] == [('add_password', 'ansible')]
+    key_id = results[0]['client_secret']['key_id']
+    assert target.read_text() == 'SecretText-%s' % key_id
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert results[0]['client_secret']['created'] is True
+    assert results[2]['client_secret'] == dict(results[0]['client_secret'], created=False)
+    for result in results:
+        assert 'secret_text' not in result
+        assert 'SecretText' not in json.dumps(result)
+
+
+def test_secret_text_only_in_a_no_log_task():
+    graph = FakeGraph()
+    result = run(graph, no_log=True, client_secret=secret_opts())
+    assert result['secret_text'] == 'SecretText-%s' % result['client_secret']['key_id']
+    assert 'SecretText' not in json.dumps(result['diff'])
+    assert 'SecretText' not in json.dumps(result['changes'])
+
+
+def test_secret_without_any_safe_delivery_is_refused_before_anything_is_sent():
+    with pytest.raises(ValidationError) as info:
+        check_options(params(client_secret=secret_opts()), no_log=False)
+    assert 'client_secret.secret_file' in info.value.msg and 'no_log' in info.value.msg
+
+
+def test_secret_exists_but_file_missing_warns(tmp_path):
+    graph = FakeGraph()
+    run(graph, no_log=True, client_secret=secret_opts())
+    warnings = []
+    result = run(graph, warnings=warnings, client_secret=secret_opts(secret_file=str(tmp_path / 'gone')))
+    assert result['changed'] is False
+    assert len(warnings) == 1 and 'rotate' in warnings[0]
+    assert not (tmp_path / 'gone').exists()
+
+
+def test_secret_rotation_replaces_the_old_one(tmp_path):
+    graph = FakeGraph()
+    target = tmp_path / 's'
+    first = run(graph, client_secret=secret_opts(secret_file=str(target)))
+    rotated = run(graph, client_secret=secret_opts(secret_file=str(target), rotate=True))
+    assert rotated['changes'] == ['rotated client secret ansible', 'removed 1 older client secret(s) named ansible']
+    new_id = rotated['client_secret']['key_id']
+    assert new_id != first['client_secret']['key_id']
+    app = graph.application_by_app_id(first['app_id'])
+    assert [c['keyId'] for c in app['passwordCredentials']] == [new_id]
+    assert target.read_text() == 'SecretText-%s' % new_id
+
+
+def test_secret_that_cannot_be_stored_is_removed_again(tmp_path, monkeypatch):
+    graph = FakeGraph()
+
+    def broken_commit(self, text):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(_app_credentials.SecretFile, 'commit', broken_commit)
+    with pytest.raises(ValidationError) as info:
+        run(graph, client_secret=secret_opts(secret_file=str(tmp_path / 's')))
+    assert 'No space left' in info.value.msg and 'removed again' in info.value.msg
+    app = next(iter(graph.apps.values()))
+    assert app['passwordCredentials'] == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_secret_file_directory_checked_before_creation(tmp_path):
+    graph = FakeGraph()
+    with pytest.raises(ValidationError, match='does not exist'):
+        run(graph, client_secret=secret_opts(secret_file=str(tmp_path / 'no' / 'such')))
+    assert [w for w in graph.writes if w[0] == 'add_password'] == []
+
+
+# --- certificates -----------------------------------------------------------------------------------------
+
+def make_pem(cn='publisher', days=365):
+    x509 = pytest.importorskip('cryptography.x509', reason='cryptography builds the test certificate')
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    start = datetime.datetime.now(UTC) - datetime.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=days)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def test_certificate_added_once_and_existing_ones_kept(tmp_path):
+    graph = FakeGraph()
+    pem1, thumb1 = make_pem('one')
+    pem2, thumb2 = make_pem('two')
+    path = tmp_path / 'two.pem'
+    path.write_text(pem2)
+    first = run(graph, certificates=[{'content': pem1, 'path': None, 'display_name': 'first'}])
+    assert 'added certificate %s' % thumb1 in first['changes']
+    assert [c['thumbprint'] for c in first['certificates']] == [thumb1]
+    graph.writes.clear()
+    again = run(graph, certificates=[{'content': pem1, 'path': None, 'display_name': 'first'}])
+    assert again['changed'] is False and graph.writes == []
+    both = run(graph, certificates=[{'content': pem1, 'path': None, 'display_name': None},
+                                    {'content': None, 'path': str(path), 'display_name': None}])
+    assert both['changes'] == ['added certificate %s' % thumb2]
+    assert sorted(c['thumbprint'] for c in both['certificates']) == sorted([thumb1, thumb2])
+    stored = next(iter(graph.apps.values()))['keyCredentials']
+    assert len(stored) == 2 and all(c.get('key') for c in stored)
+
+
+def test_certificate_not_added_when_graph_hides_an_existing_key():
+    graph = FakeGraph()
+    pem1, _ = make_pem('one')
+    pem2, _ = make_pem('two')
+    run(graph, certificates=[{'content': pem1, 'path': None, 'display_name': None}])
+    graph.return_keys = False
+    graph.writes.clear()
+    with pytest.raises(ServiceError, match='would remove it'):
+        run(graph, certificates=[{'content': pem2, 'path': None, 'display_name': None}])
+    assert graph.writes == []
+
+
+def test_expired_certificate_refused():
+    graph = FakeGraph()
+    pem, _ = make_pem(days=0)
+    with pytest.raises(ValidationError, match='expired'):
+        run(graph, certificates=[{'content': pem, 'path': None, 'display_name': None}])
+
+
+def test_unreadable_certificate_path_is_a_clear_error(tmp_path):
+    with pytest.raises(ValidationError, match=r'certificates\[0\].path: cannot read'):
+        check_options(params(certificates=[{'content': None, 'path': str(tmp_path / 'x.pem'), 'display_name': None}]),
+                      no_log=False)
+
+
+def test_derived_unique_name_ignores_case_and_is_stable():
+    assert derived_unique_name('Metrics-Publisher') == derived_unique_name('metrics-publisher ')
+    assert derived_unique_name('a') != derived_unique_name('b')
+    assert derived_unique_name('a').startswith('azmon-')
+
+
+# --- main() end to end over TLS, as Ansible runs it ------------------------------------------------------------
+
+@pytest.fixture
+def tls_server(scripted_server, tmp_path, monkeypatch):
+    """The scripted server behind TLS (cloud endpoints must be https) and the CA bundle to trust it."""
+    # requests lets these variables override a session's CA bundle (ca_path); see the report on _http.py.
+    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
+    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
+    x509 = pytest.importorskip('cryptography.x509', reason='cryptography builds the test certificate')
+    import ipaddress
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    now = datetime.datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / 'server.pem', tmp_path / 'server.key'
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_file), str(key_file))
+    # Same file descriptor, so the running serve_forever loop keeps listening; accepted sockets speak TLS.
+    scripted_server.httpd.socket = context.wrap_socket(scripted_server.httpd.socket, server_side=True)
+    scripted_server.url = scripted_server.url.replace('http://', 'https://')
+    scripted_server.ca_path = str(cert_file)
+    return scripted_server
+
+
+def module_args(server, **kw):
+    args = {'auth_source': 'access_token', 'access_token': 'opaque-graph-token', 'graph_endpoint': server.url,
+            'ca_path': server.ca_path, 'display_name': "O'Brien publisher"}
+    args.update(kw)
+    return args
+
+
+APP = {'id': 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 'appId': '11111111-2222-3333-4444-555555555555',
+       'displayName': "O'Brien publisher", 'uniqueName': None, 'passwordCredentials': [], 'keyCredentials': []}
+SP = {'id': '99999999-8888-7777-6666-555555555555', 'appId': APP['appId']}
+NOT_FOUND = (404, {}, {'error': {'code': 'Request_ResourceNotFound', 'message': 'not found'}})
+
+
+def test_main_creates_over_the_wire(tls_server, run_main):
+    tls_server.script = [
+        NOT_FOUND,                                   # GET applications(uniqueName=...)
+        (200, {}, {'value': []}),                    # GET applications?$filter=displayName eq ...
+        (201, {}, dict(APP, uniqueName='u')),        # PATCH applications(uniqueName=...) create-if-missing
+        (201, {}, SP),                               # PATCH servicePrincipals(appId=...) create-if-missing
+        (201, {}, {'id': '12345678-1234-1234-1234-123456789012', 'name': 'gh-main', 'issuer': GH,
+                   'subject': 'repo:o/r:ref:refs/heads/main', 'audiences': ['api://AzureADTokenExchange']}),
+    ]
+    result = run_main(service_principal, module_args(tls_server, federated_credentials=[
+        {'name': 'gh-main', 'issuer': GH, 'subject': 'repo:o/r:ref:refs/heads/main'}], _ansible_diff=True))
+    assert result.get('failed') is None, result
+    assert result['changed'] is True
+    assert result['app_id'] == APP['appId'] and result['service_principal_object_id'] == SP['id']
+    assert result['diff']['before'] == {'state': 'absent'}
+    reqs = tls_server.requests
+    assert [r['method'] for r in reqs] == ['GET', 'GET', 'PATCH', 'PATCH', 'POST']
+    unique = derived_unique_name("O'Brien publisher")
+    assert reqs[0]['path'] == "/v1.0/applications(uniqueName='%s')" % unique
+    assert "O%27%27Brien" in reqs[1]['path']
+    assert json.loads(reqs[2]['body']) == {'displayName': "O'Brien publisher"}
+    assert reqs[3]['path'] == "/v1.0/servicePrincipals(appId='%s')" % APP['appId']
+    assert json.loads(reqs[4]['body'])['audiences'] == ['api://AzureADTokenExchange']
+    assert all(r['headers']['Authorization'] == 'Bearer opaque-graph-token' for r in reqs)
+
+
+def test_main_unchanged_over_the_wire(tls_server, run_main):
+    tls_server.script = [(200, {}, APP), (200, {}, SP), (200, {}, {'value': []})]
+    result = run_main(service_principal, module_args(tls_server, unique_name='my-unique'))
+    assert result['changed'] is False and result['changes'] == []
+    assert 'diff' not in result
+    assert tls_server.requests[0]['path'] == "/v1.0/applications(uniqueName='my-unique')"
+
+
+def test_main_refuses_a_secret_that_would_be_logged_before_sending(tls_server, run_main):
+    result = run_main(service_principal, module_args(tls_server, client_secret={'display_name': 'ansible'}))
+    assert result['failed'] is True
+    assert 'client_secret.secret_file' in result['msg']
+    assert tls_server.requests == []
+
+
+def test_main_returns_secret_text_in_a_no_log_task(tls_server, run_main):
+    tls_server.script = [(200, {}, APP), (200, {}, SP), (200, {}, {'value': []}),
+                         (200, {}, {'displayName': 'ansible', 'keyId': '0f0f0f0f-0000-0000-0000-000000000000',
+                                    'endDateTime': '2027-06-01T00:00:00Z', 'secretText': 'Abc~TheSecret'})]
+    result = run_main(service_principal, module_args(tls_server, unique_name='u', _ansible_no_log=True,
+                                                     client_secret={'display_name': 'ansible', 'lifetime_days': 180}))
+    assert result['changed'] is True
+    assert result['secret_text'] == 'Abc~TheSecret'
+    sent = json.loads(tls_server.requests[-1]['body'])
+    assert sent['passwordCredential']['displayName'] == 'ansible'
+    assert sent['passwordCredential']['endDateTime'].endswith('Z')
+
+
+def test_main_ambiguous_name_fails_with_candidates(tls_server, run_main):
+    tls_server.script = [NOT_FOUND, (200, {}, {'value': [dict(APP), dict(APP, appId='22222222-2222-3333-4444-555555555555')]})]
+    result = run_main(service_principal, module_args(tls_server))
+    assert result['failed'] is True
+    assert APP['appId'] in result['msg'] and '22222222-2222-3333-4444-555555555555' in result['msg']
+    assert len(tls_server.requests) == 2
+
+
+def test_main_graph_error_keeps_code_and_request_id(tls_server, run_main):
+    tls_server.script = [(403, {'request-id': 'rid-7'}, {'error': {'code': 'Authorization_RequestDenied',
+                                                                   'message': 'Insufficient privileges'}})]
+    result = run_main(service_principal, module_args(tls_server, unique_name='u'))
+    assert result['failed'] is True
+    assert result['status'] == 403 and result['error_code'] == 'Authorization_RequestDenied'
+    assert result['request_id'] == 'rid-7'
+
+
+@pytest.mark.parametrize('args, words', [
+    ({'app_id': 'not-a-guid'}, 'app_id must be a GUID'),
+    ({'federated_credentials': [{'name': 'x', 'issuer': GH, 'subject': 's'}]}, 'federated_credentials[0].name'),
+    ({'client_secret': {'display_name': 'a', 'end_date_time': '+1d', 'lifetime_days': 3}}, 'mutually exclusive'),
+    ({'display_name': None}, 'one of the following is required'),
+])
+def test_main_option_errors_name_the_option(run_main, args, words):
+    base = {'auth_source': 'access_token', 'access_token': 'opaque-token-value', 'display_name': 'publisher'}
+    base.update(args)
+    base = {k: v for k, v in base.items() if v is not None}
+    result = run_main(service_principal, base)
+    assert result['failed'] is True
+    assert words in result['msg']
