@@ -318,22 +318,22 @@ def _validity(der):
     tag, start, end = _tlv(der, 0)              # Certificate
     if tag != 0x30 or end != len(der):
         raise ValueError('not a DER SEQUENCE')
-    tag, pos, _ = _tlv(der, start)              # tbsCertificate
+    tag, pos, dummy = _tlv(der, start)          # tbsCertificate
     if tag != 0x30:
         raise ValueError('no tbsCertificate')
-    tag, _, nxt = _tlv(der, pos)
+    tag, dummy, nxt = _tlv(der, pos)
     if tag == 0xA0:                             # [0] version
         pos = nxt
-        tag, _, nxt = _tlv(der, pos)
-    for _ in range(3):                          # serialNumber, signature, issuer
+        tag, dummy, nxt = _tlv(der, pos)
+    for dummy in range(3):                          # serialNumber, signature, issuer
         pos = nxt
-        tag, _, nxt = _tlv(der, pos)
+        tag, dummy, nxt = _tlv(der, pos)
     if tag != 0x30:
         raise ValueError('no validity')
-    tag, vstart, _ = _tlv(der, pos)
+    tag, vstart, dummy = _tlv(der, pos)
     times = []
     p = vstart
-    for _ in range(2):
+    for dummy in range(2):
         ttag, tstart, tend = _tlv(der, p)
         times.append(_asn1_time(ttag, der[tstart:tend].decode('ascii')))
         p = tend

@@ -108,7 +108,7 @@ class GraphClient:
         """GET a collection, following ``@odata.nextLink`` (only to the same Graph origin)."""
         url = self.url(path, query)
         items = []
-        for _ in range(MAX_PAGES):
+        for dummy in range(MAX_PAGES):
             doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
             items.extend(doc.get('value') or [])
             url = doc.get('@odata.nextLink')
@@ -147,7 +147,6 @@ class GraphClient:
     def service_principal(self, object_id):
         object_id = require_guid(object_id, 'object_id')
         return self.get_or_none('servicePrincipals/%s' % object_id)
-
 
     # ---------------------------------------------------------------- applications
     def applications_by_display_name(self, name):

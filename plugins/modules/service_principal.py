@@ -23,7 +23,7 @@ description:
     HTTP 404 for up to O(replication_timeout) seconds.
 version_added: 0.1.0
 author:
-  - azmon.metrics contributors
+  - azmon.metrics maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - azmon.metrics.auth
   - azmon.metrics.attributes
@@ -54,9 +54,9 @@ options:
   unique_name:
     description:
       - The immutable C(uniqueName) alternate key given to an application this module creates. Creation is then an
-        idempotent upsert (C(PATCH /applications(uniqueName=...)) with C(Prefer: create-if-missing)), so that a
-        retried or concurrent run cannot create a second application even before a new application shows up in
-        searches by display name.
+        idempotent upsert (C(PATCH /applications(uniqueName=...\)) with the header C(Prefer=create-if-missing)),
+        so that a retried or concurrent run cannot create a second application even before a new application
+        shows up in searches by display name.
       - When omitted it is derived from O(display_name) (case-insensitively) as C(azmon-<uuid5>).
       - An existing application with this unique name is used even if its display name was changed; it is then
         renamed back to O(display_name).
@@ -119,7 +119,6 @@ options:
         and written to callback logs, and masking the value in the module would make it useless to the next task.'
       - The secret never appears in the diff, in warnings or in the module's log messages.
     type: dict
-    no_log: false
     suboptions:
       display_name:
         description:
@@ -151,7 +150,6 @@ options:
           - Not written when the secret already exists. The module warns when the secret exists and this file
             does not, since the text cannot be recovered (set O(client_secret.rotate=true) once to make a new one).
         type: path
-        no_log: false
   certificates:
     description:
       - Certificate credentials (public certificates) the application must have, matched by SHA-1 thumbprint.
@@ -271,21 +269,21 @@ federated_credentials:
     issuer: {description: Issuer URL., type: str}
     subject: {description: Subject., type: str}
     audiences: {description: Audiences., type: list, elements: str}
-    description: {description: Description, or V(null)., type: str}
+    description: {description: 'Description, or V(null).', type: str}
 client_secret:
   description: The secret with O(client_secret.display_name) that the application has after the run; never its text.
   returned: when O(client_secret) is given
   type: dict
   contains:
     display_name: {description: Display name., type: str}
-    key_id: {description: Key ID, the handle for removing it., type: str}
+    key_id: {description: 'Key ID, the handle for removing it.', type: str}
     start_date_time: {description: Valid from., type: str}
     end_date_time: {description: Expires at., type: str}
     created: {description: Whether this run created it., type: bool}
 secret_text:
   description:
     - The text of a secret this run created. Sensitive. Returned only once, and only when the task runs with
-      C(no_log: true); Microsoft Graph never shows it again.
+      C(no_log=true); Microsoft Graph never shows it again.
   returned: when a secret was created and the task has C(no_log) set
   type: str
 certificates:

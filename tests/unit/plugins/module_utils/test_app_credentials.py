@@ -250,7 +250,7 @@ def test_parse_certificate_thumbprint_and_validity():
 
 
 def test_parse_certificate_rejects_bad_input():
-    _, pem, key_pem = make_cert()
+    dummy, pem, key_pem = make_cert()
     with pytest.raises(ValidationError, match='no "-----BEGIN CERTIFICATE-----"'):
         parse_certificate_pem(key_pem, 'certificates[0]')
     with pytest.raises(ValidationError, match='found 2 certificates'):
@@ -261,7 +261,7 @@ def test_parse_certificate_rejects_bad_input():
 
 
 def test_key_credential_thumbprints_in_every_shape_graph_uses():
-    _, pem, _ = make_cert()
+    dummy, pem, dummy_key = make_cert()
     parsed = parse_certificate_pem(pem)
     thumb = parsed['thumbprint']
     raw = bytes.fromhex(thumb)

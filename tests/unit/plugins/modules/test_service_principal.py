@@ -286,7 +286,7 @@ def test_federated_credentials_omitted_are_left_alone_and_reported():
 def test_secret_created_once_across_three_runs(tmp_path):
     graph = FakeGraph()
     target = tmp_path / 'publisher.secret'
-    results = [run(graph, client_secret=secret_opts(secret_file=str(target))) for _ in range(3)]
+    results = [run(graph, client_secret=secret_opts(secret_file=str(target))) for dummy in range(3)]
     assert [r['changed'] for r in results] == [True, False, False]
     assert [w for w in graph.writes if w[0] == 'add_password'] == [('add_password', 'ansible')]
     key_id = results[0]['client_secret']['key_id']
@@ -396,8 +396,8 @@ def test_certificate_added_once_and_existing_ones_kept(tmp_path):
 
 def test_certificate_not_added_when_graph_hides_an_existing_key():
     graph = FakeGraph()
-    pem1, _ = make_pem('one')
-    pem2, _ = make_pem('two')
+    pem1, dummy = make_pem('one')
+    pem2, dummy = make_pem('two')
     run(graph, certificates=[{'content': pem1, 'path': None, 'display_name': None}])
     graph.return_keys = False
     graph.writes.clear()
@@ -408,7 +408,7 @@ def test_certificate_not_added_when_graph_hides_an_existing_key():
 
 def test_expired_certificate_refused():
     graph = FakeGraph()
-    pem, _ = make_pem(days=0)
+    pem, dummy = make_pem(days=0)
     with pytest.raises(ValidationError, match='expired'):
         run(graph, certificates=[{'content': pem, 'path': None, 'display_name': None}])
 
