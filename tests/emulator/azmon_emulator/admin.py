@@ -44,9 +44,11 @@ def application_rows(state):
         sp = state.sp_by_app_id(app["appId"])
         row["servicePrincipalId"] = sp["id"] if sp else None
         apps.append(row)
-    sps = [{k: v for k, v in sp.items() if not k.startswith("_")} | {"graphAppRoles": sp.get("_graphRoles", []),
-                                                                    "handle": sp.get("_handle")}
-           for sp in state.service_principals.values()]
+    sps = []
+    for sp in state.service_principals.values():
+        row = {k: v for k, v in sp.items() if not k.startswith("_")}
+        row.update({"graphAppRoles": sp.get("_graphRoles", []), "handle": sp.get("_handle")})
+        sps.append(row)
     return {"value": apps, "servicePrincipals": sps}
 
 

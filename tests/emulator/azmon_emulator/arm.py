@@ -154,8 +154,8 @@ class ArmService(Service):
     # ------------------------------------------------------- role assignments
     def _assignment_body(self, ra):
         sub = ra["scope"].split("/")[2] if ra["scope"].lower().startswith("/subscriptions/") else None
-        role_id = "%s/providers/Microsoft.Authorization/roleDefinitions/%s" % ("/subscriptions/%s" % sub if sub else "",
-                                                                             ra["roleDefinitionId"])
+        prefix = "/subscriptions/%s" % sub if sub else ""
+        role_id = "%s/providers/Microsoft.Authorization/roleDefinitions/%s" % (prefix, ra["roleDefinitionId"])
         scope = echo_scope(ra["scope"])
         return {
             "properties": {"roleDefinitionId": role_id, "principalId": ra["principalId"], "principalType": ra["principalType"],

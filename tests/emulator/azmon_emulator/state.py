@@ -68,7 +68,8 @@ class State:
         self.state_dir = state_dir
         self.log_path = os.path.join(state_dir, "requests.jsonl")
         self.requests = []
-        self.certificates = {}   # principal handle -> {"pem": combined key+cert PEM, "path": file}
+        self.certificates = {}   # principal handle -> {"path", "privateKeyPem", "certificatePem"}
+        self.subscriptions, self.resource_groups, self.resources = {}, {}, {}
         self.reset()
 
     # ------------------------------------------------------------------ seed

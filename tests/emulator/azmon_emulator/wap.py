@@ -101,7 +101,7 @@ class WapService(Service):
             except ValueError as exc:
                 raise WapError(404, "InvalidParameter", "The parameter '%s' value '%s' is not a valid date-time." % (name, text),
                                body_format) from exc
-        start, end = times
+        start, end = times[0], times[1]
         if end < start:
             raise WapError(404, "InvalidParameter", "The startTime is after the endTime.", body_format)
         body = [self._metric(metric, start, end) for metric in addon.get("metrics") or []]

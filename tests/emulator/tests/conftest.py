@@ -122,27 +122,27 @@ def doc(metric="QueueDepth", namespace="QueueProcessing", dim_names=("QueueName"
     return {"time": time or now_z(-1), "data": {"baseData": base}}
 
 
-@pytest.fixture(scope="session")
-def seed():
+@pytest.fixture(scope="session", name="seed")
+def seed_fixture():
     with open(DEFAULT_SEED, encoding="utf-8") as handle:
         return json.load(handle)
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
+@pytest.fixture(scope="session", name="emulator")
+def emulator_fixture(tmp_path_factory):
     emu = start_emulator(tmpdir=tmp_path_factory.mktemp("emulator"))
     yield emu
     emu.stop()
 
 
-@pytest.fixture
-def client(emulator, seed):
+@pytest.fixture(name="client")
+def client_fixture(emulator, seed):
     emulator.admin("POST", "/_admin/reset")
     return Client(emulator, seed)
 
 
-@pytest.fixture(scope="session")
-def shared_client(emulator, seed):
+@pytest.fixture(scope="session", name="shared_client")
+def shared_client_fixture(emulator, seed):
     return Client(emulator, seed)
 
 
