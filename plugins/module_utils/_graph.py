@@ -290,7 +290,13 @@ class GraphClient:
 
 
 def _is_replication_delay(exc):
-    return isinstance(exc, ServiceError) and exc.status == 404
+    """A Graph answer that means "the object you just created has not replicated here yet"."""
+    if not isinstance(exc, ServiceError):
+        return False
+    if exc.status == 404:
+        return True
+    # Creating a service principal right after its application: 400 "... does not reference a valid application object".
+    return exc.status == 400 and 'does not reference a valid application' in (exc.message or '')
 
 
 def _origin(url):

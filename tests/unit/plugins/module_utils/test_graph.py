@@ -275,3 +275,16 @@ def test_401_gets_one_fresh_token(scripted_server):
     client.applications_by_display_name('x')
     assert [r['headers']['Authorization'] for r in scripted_server.requests] == ['Bearer graph-token-0',
                                                                                  'Bearer graph-token-1']
+
+
+def test_service_principal_for_an_application_not_replicated_yet_is_retried(scripted_server):
+    not_valid = (400, {}, {'error': {'code': 'Request_BadRequest', 'message': "The appId '%s' of the service principal does"
+                                     " not reference a valid application object." % APP_ID}})
+    other_400 = (400, {}, {'error': {'code': 'Request_BadRequest', 'message': 'Property x is invalid'}})
+    scripted_server.script = [not_valid, (201, {}, {'id': OBJ_ID, 'appId': APP_ID}), other_400]
+    client = graph(scripted_server)
+    assert client.ensure_service_principal(APP_ID)['id'] == OBJ_ID
+    assert client.replication_retries == 1
+    with pytest.raises(ServiceError) as info:
+        client.ensure_service_principal(APP_ID)
+    assert info.value.status == 400 and client.replication_retries == 1
