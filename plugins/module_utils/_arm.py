@@ -129,15 +129,15 @@ class ArmClient:
     PrincipalNotFound retries and the seconds spent waiting for them.
     """
 
-    def __init__(self, http, endpoint, token, api_version=API_VERSION, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, http, endpoint, token, api_version=API_VERSION, sleep=None, clock=None):
         if not endpoint:
             raise ValidationError('arm_endpoint is empty')
         self.http = http
         self.endpoint = endpoint.rstrip('/')
         self.token = token
         self.api_version = api_version
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
         self._origin = _origin(self.endpoint)
         self.stats = {'principal_not_found_retries': 0, 'principal_wait_seconds': 0.0}
 
@@ -183,7 +183,7 @@ class ArmClient:
         url = self._assignments_url(scope, query='$filter=' + quote(expression, safe=''))
         found = []
         seen = set()
-        for _ in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             try:
                 doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
             except ServiceError as exc:
@@ -219,7 +219,8 @@ class ArmClient:
         url = self._assignments_url(scope, name)
         body = {'properties': {'roleDefinitionId': role_definition, 'principalId': principal_id,
                                'principalType': principal_type}}
-        deadline = self.clock() + max(0.0, float(principal_wait or 0))
+        principal_wait = max(0.0, float(principal_wait or 0))
+        deadline = self.clock() + principal_wait
         delay = 2.0
         while True:
             try:
@@ -237,8 +238,8 @@ class ArmClient:
                                   scope=str(scope)) from None
                 if exc.code != 'PrincipalNotFound':
                     raise
-                now = self.clock()
-                if now + delay > deadline:
+                waited = self.stats['principal_wait_seconds']
+                if waited + delay > principal_wait or self.clock() + delay > deadline:
                     raise _retype(
                         PrincipalNotFound, exc,
                         '%s: principal %s was not found in the directory (PrincipalNotFound) after waiting %.0fs.'

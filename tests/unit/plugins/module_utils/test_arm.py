@@ -95,9 +95,9 @@ def query(request):
 
 def test_list_request_shape_and_paging(scripted_server):
     server = scripted_server
+    link = server.url + RG_ID + ASSIGNMENTS + '?api-version=2022-04-01&$skiptoken=abc'
     server.script = [
-        (200, {}, {'value': [doc(SUB_ID)], 'nextLink': server.url + RG_ID + ASSIGNMENTS + '?api-version=2022-04-01'
-                                                                            '&$skiptoken=abc'}),
+        (200, {}, {'value': [doc(SUB_ID)], 'nextLink': link}),
         (200, {}, {'value': [doc(RG_ID, role=READER)]}),
     ]
     found = arm(server).list_role_assignments(parse_scope(VM_ID), principal_id=PRINCIPAL.upper())
@@ -314,7 +314,7 @@ def test_classify_ignores_case_and_trailing_slash():
     upper = doc(VM_ID.upper(), principal=PRINCIPAL.upper(), role=MMP.upper())
     exact, inherited = classify(assignments(upper), parse_scope(VM_ID + '/'), PRINCIPAL, MMP)
     assert len(exact) == 1 and inherited == []
-    exact, _ = classify(assignments(doc(VM_ID + '/')), parse_scope(VM_ID), PRINCIPAL, MMP)
+    exact, _inherited = classify(assignments(doc(VM_ID + '/')), parse_scope(VM_ID), PRINCIPAL, MMP)
     assert len(exact) == 1
 
 

@@ -1,0 +1,442 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: metrics_publisher_role
+short_description: Grant or revoke the Monitoring Metrics Publisher role for a service principal
+description:
+  - Makes sure a principal holds the built-in Azure role C(Monitoring Metrics Publisher)
+    (C(3913510d-42f4-4e42-8a64-420c390055eb)) at a resource, resource group or subscription, or removes it.
+  - That role carries the data action C(Microsoft.Insights/Metrics/Write) that
+    M(azmon.metrics.custom_metric_emit) needs. Owner and Contributor do not include it.
+  - Idempotent. The existing assignments of the principal are listed first; scopes are compared ignoring case
+    and a trailing C(/), principal and role IDs ignoring case. A new assignment gets a deterministic name (a
+    version 5 UUID of the normalised scope, principal and role), so reruns never create a second one, and ARM's
+    C(RoleAssignmentExists) answer counts as present and unchanged.
+  - C(principalType) is always sent, so ARM does not look the principal up in the directory; a principal created
+    moments ago that ARM does not know yet (C(PrincipalNotFound)) is retried with backoff for up to
+    O(principal_wait_timeout) seconds.
+  - The signed-in principal needs C(Microsoft.Authorization/roleAssignments/write) (and C(/delete) for
+    O(state=absent)) at the scope, which Owner, User Access Administrator and Role Based Access Control
+    Administrator grant. Without it the task fails naming the caller, the scope and the permission.
+version_added: 0.1.0
+author:
+  - azmon.metrics contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - azmon.metrics.auth
+  - azmon.metrics.attributes
+  - azmon.metrics.attributes.check_mode_full
+  - azmon.metrics.attributes.diff_mode_full
+options:
+  state:
+    description:
+      - V(present) makes sure the principal holds the role at O(scope) (or, with O(inherited_ok=true), at a parent
+        scope).
+      - V(absent) removes the assignment of this role to this principal at exactly O(scope). An assignment at a
+        parent scope is never removed; the result reports it as RV(inherited) and a warning says so.
+    type: str
+    default: present
+    choices: [present, absent]
+  scope:
+    description:
+      - Full ARM ID of the resource, resource group or subscription to assign the role at, for example
+        C(/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1).
+      - A trailing C(/) is ignored and a missing leading C(/) is added. IDs holding C(..), C(//), C(?), C(#),
+        C(%), C(\), whitespace or control characters are refused. Management group scopes and extension
+        resources are not supported.
+      - When set, O(subscription_id) is not used to build the scope.
+      - Mutually exclusive with O(resource_group), O(resource_type) and O(resource_name). Without it the scope is
+        built from O(subscription_id) (required then, which may come from the environment) and the optional
+        O(resource_group), O(resource_type) and O(resource_name).
+    type: str
+  resource_group:
+    description:
+      - Resource group name. With O(subscription_id) alone it makes a resource group scope.
+    type: str
+  resource_type:
+    description:
+      - Full resource type including the provider namespace, such as C(Microsoft.Compute/virtualMachines), or a
+        nested type such as C(Microsoft.Sql/servers/databases).
+      - Needs O(resource_group) and O(resource_name).
+    type: str
+  resource_name:
+    description:
+      - Resource name, one per level of O(resource_type), separated by C(/) (C(vm1), or C(server1/db1) for
+        C(Microsoft.Sql/servers/databases)).
+      - Needs O(resource_type).
+    type: str
+  principal_id:
+    description:
+      - Object ID of the principal (for an application, the object ID of its service principal, not of the
+        application object and not the client ID).
+      - Used as given, without a Microsoft Graph call.
+      - Exactly one of O(principal_id), O(app_id) and O(principal_name) is required.
+    type: str
+  app_id:
+    description:
+      - Application (client) ID; the service principal object ID is looked up through Microsoft Graph, which needs
+        a Graph permission such as C(Application.Read.All).
+      - A service principal not found is looked up again, with backoff, for up to O(principal_wait_timeout)
+        seconds, for one created moments ago.
+    type: str
+  principal_name:
+    description:
+      - Display name of the service principal, looked up through Microsoft Graph like O(app_id).
+      - Display names are not unique; when several service principals carry this name the task fails and lists
+        them. Use O(app_id) or O(principal_id) then.
+    type: str
+  principal_type:
+    description:
+      - Type of the principal, sent to ARM as C(principalType) so that it does not have to look the principal up
+        in the directory.
+      - Must be V(ServicePrincipal) (for managed identities too) when O(app_id) or O(principal_name) is used.
+    type: str
+    default: ServicePrincipal
+    choices: [ServicePrincipal, User, Group, ForeignGroup, Device]
+  inherited_ok:
+    description:
+      - With V(true), an assignment of the role to the principal at a parent scope (resource group, subscription,
+        management group, parent resource) satisfies O(state=present); nothing is created and the result has
+        RV(inherited=true). This avoids redundant assignments, which count against the limit of assignments per
+        subscription.
+      - With V(false), an assignment at exactly O(scope) is created even when one is inherited.
+      - O(state=absent) ignores this option and never removes an inherited assignment.
+    type: bool
+    default: true
+  principal_wait_timeout:
+    description:
+      - How long, in seconds, to keep retrying while the principal is not known yet (Microsoft Graph finds no
+        service principal, or ARM answers C(PrincipalNotFound)) because it was created moments ago and the
+        directory is still replicating.
+      - V(0) fails at the first such answer.
+    type: int
+    default: 180
+notes:
+  - A new role assignment can take up to 10 minutes to take effect for data actions; the first metrics sent with
+    the principal may be refused with HTTP 403 until then.
+  - The deterministic assignment name is C(uuid5(ns, "<scope>|<principal_id>|<role_guid>")) with the scope in
+    normal form in lower case, the GUIDs in lower case and C(ns) the UUID
+    C(uuid5(NAMESPACE_URL, "https://galaxy.ansible.com/azmon/metrics/role-assignment")).
+seealso:
+  - module: azmon.metrics.custom_metric_emit
+  - module: azmon.metrics.service_principal
+  - name: Monitoring Metrics Publisher built-in role
+    description: The role's permissions.
+    link: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/monitor#monitoring-metrics-publisher
+'''
+
+EXAMPLES = r'''
+- name: Let the publisher application write metrics for one VM
+  azmon.metrics.metrics_publisher_role:
+    scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+      /providers/Microsoft.Compute/virtualMachines/vm1"
+    app_id: 11111111-1111-1111-1111-111111111111
+
+- name: Same, scope built from parts (subscription from AZURE_SUBSCRIPTION_ID)
+  azmon.metrics.metrics_publisher_role:
+    resource_group: rg-demo
+    resource_type: Microsoft.Compute/virtualMachines
+    resource_name: vm1
+    principal_name: azmon-publisher
+
+- name: Grant at the resource group for a managed identity, by object ID
+  azmon.metrics.metrics_publisher_role:
+    subscription_id: 00000000-0000-0000-0000-000000000000
+    resource_group: rg-demo
+    principal_id: 22222222-2222-2222-2222-222222222222
+
+- name: Assign at the VM even though the resource group already grants the role
+  azmon.metrics.metrics_publisher_role:
+    scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+      /providers/Microsoft.Compute/virtualMachines/vm1"
+    principal_id: 22222222-2222-2222-2222-222222222222
+    inherited_ok: false
+
+- name: Revoke it at the VM (an assignment at the resource group stays)
+  azmon.metrics.metrics_publisher_role:
+    scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+      /providers/Microsoft.Compute/virtualMachines/vm1"
+    principal_id: 22222222-2222-2222-2222-222222222222
+    state: absent
+'''
+
+RETURN = r'''
+id:
+  description:
+    - ARM ID of the role assignment that grants the role (created, found, inherited, or removed with
+      O(state=absent)); in check mode, the ID it would get.
+    - V(null) when O(state=absent) found nothing at the scope, or when ARM answered C(RoleAssignmentExists) and
+      the existing assignment could not be listed yet.
+  returned: always
+  type: str
+  sample: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+    /providers/Microsoft.Authorization/roleAssignments/6a3f1a3e-95a5-5b8a-9d0c-2c1e9c3b7f10"
+name:
+  description: Name (a GUID) of that role assignment.
+  returned: always
+  type: str
+  sample: 6a3f1a3e-95a5-5b8a-9d0c-2c1e9c3b7f10
+scope:
+  description:
+    - Scope of that role assignment as ARM reports it. Differs from RV(requested_scope) when RV(inherited=true).
+  returned: always
+  type: str
+principal_id:
+  description: Object ID of the principal (resolved through Microsoft Graph for O(app_id) and O(principal_name)).
+  returned: always
+  type: str
+  sample: 22222222-2222-2222-2222-222222222222
+role_definition_id:
+  description: ARM ID of the Monitoring Metrics Publisher role definition in the scope's subscription.
+  returned: always
+  type: str
+  sample: /subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb
+inherited:
+  description:
+    - With O(state=present), V(true) when the role is held through an assignment at a parent scope (RV(id) is
+      that assignment) and nothing was assigned at O(scope).
+    - With O(state=absent), V(true) when the principal still holds the role through a parent scope, which this
+      module never removes.
+  returned: always
+  type: bool
+inherited_assignments:
+  description: Assignments of the role to the principal at parent scopes, nearest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: ARM ID of the assignment.
+      type: str
+    name:
+      description: Name of the assignment.
+      type: str
+    scope:
+      description: Scope of the assignment.
+      type: str
+    principal_id:
+      description: Object ID of the principal.
+      type: str
+    role_definition_id:
+      description: Role definition ID.
+      type: str
+    principal_type:
+      description: Principal type as ARM reports it.
+      type: str
+requested_scope:
+  description: O(scope), or the scope built from parts, in normal form.
+  returned: always
+  type: str
+  sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo
+principal:
+  description: How the principal was identified.
+  returned: always
+  type: dict
+  contains:
+    object_id:
+      description: Object ID of the principal.
+      type: str
+    app_id:
+      description: Application (client) ID, when looked up through Microsoft Graph.
+      type: str
+    display_name:
+      description: Display name, when looked up through Microsoft Graph.
+      type: str
+    resolved_from:
+      description: The option that named the principal (C(principal_id), C(app_id) or C(principal_name)).
+      type: str
+msg:
+  description: What was done, in words.
+  returned: always
+  type: str
+  sample: created role assignment 6a3f1a3e-95a5-5b8a-9d0c-2c1e9c3b7f10
+stats:
+  description: Request counts and retries.
+  returned: always
+  type: dict
+  contains:
+    requests:
+      description: HTTP requests sent.
+      type: int
+    retries:
+      description: HTTP retries (throttling, transient errors).
+      type: int
+    principal_not_found_retries:
+      description: Role assignment creations repeated after C(PrincipalNotFound).
+      type: int
+    principal_wait_seconds:
+      description: Seconds spent waiting for the principal to replicate.
+      type: float
+'''
+
+import time
+
+from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
+    MONITORING_METRICS_PUBLISHER,
+    PRINCIPAL_TYPES,
+    ArmClient,
+    ensure_absent,
+    ensure_present,
+)
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient
+from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import build_scope, parse_scope, require_guid
+
+OWN_OPTIONS = {
+    'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+    'scope': {'type': 'str'},
+    'resource_group': {'type': 'str'},
+    'resource_type': {'type': 'str'},
+    'resource_name': {'type': 'str'},
+    'principal_id': {'type': 'str'},
+    'app_id': {'type': 'str'},
+    'principal_name': {'type': 'str'},
+    'principal_type': {'type': 'str', 'default': 'ServicePrincipal', 'choices': list(PRINCIPAL_TYPES)},
+    'inherited_ok': {'type': 'bool', 'default': True},
+    'principal_wait_timeout': {'type': 'int', 'default': 180},
+}
+PRINCIPAL_OPTIONS = ('principal_id', 'app_id', 'principal_name')
+
+
+def requested_scope(params, plan_subscription_id):
+    """The ``Scope`` from ``scope`` or from ``subscription_id`` and parts; raises before anything is sent."""
+    if params.get('scope'):
+        return parse_scope(params['scope'], option='scope')
+    subscription_id = params.get('subscription_id') or plan_subscription_id
+    if not subscription_id:
+        raise ConfigError('scope is not set, and no subscription_id to build it from: set scope, or subscription_id'
+                          ' (option, AZURE_SUBSCRIPTION_ID or the credentials file) with optional resource_group,'
+                          ' resource_type and resource_name', option='scope')
+    return build_scope(subscription_id, params.get('resource_group'), params.get('resource_type'),
+                       params.get('resource_name'))
+
+
+def resolve_principal(graph, params, wait, sleep=None, clock=None):
+    """``{'object_id', 'app_id', 'display_name', 'resolved_from'}`` for the principal options.
+
+    ``principal_id`` is used as given (no Graph call).  ``app_id`` and
+    ``principal_name`` are looked up, again with backoff for up to ``wait``
+    seconds while Graph finds nothing; an ambiguous name fails listing the
+    candidates.
+    """
+    if params.get('principal_id'):
+        return {'object_id': require_guid(params['principal_id'], 'principal_id'), 'app_id': None,
+                'display_name': None, 'resolved_from': 'principal_id'}
+    if params.get('app_id'):
+        option, value = 'app_id', require_guid(params['app_id'], 'app_id')
+        lookup = graph.service_principals_by_app_id
+        what = 'with application (client) ID %s' % value
+    else:
+        option, value = 'principal_name', params['principal_name']
+        lookup = graph.service_principals_by_display_name
+        what = 'named %r' % value
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + max(0, wait)
+    delay = 2.0
+    waited = 0.0
+    while True:
+        found = lookup(value)
+        if found:
+            break
+        if waited + delay > wait or clock() + delay > deadline:
+            raise ValidationError('%s: Microsoft Graph has no service principal %s (waited %.0fs for replication).'
+                                  ' Create it first (azmon.metrics.service_principal), or check the value.'
+                                  % (option, what, waited), option=option)
+        sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 30.0)
+    if len(found) > 1:
+        candidates = [{'object_id': sp.get('id'), 'app_id': sp.get('appId'), 'display_name': sp.get('displayName')}
+                      for sp in found]
+        listed = '; '.join('%s (object ID %s, app ID %s)' % (c['display_name'], c['object_id'], c['app_id'])
+                           for c in candidates)
+        raise ValidationError('%s: %d service principals are %s: %s. Use app_id or principal_id to choose one.'
+                              % (option, len(found), what, listed), option=option, candidates=candidates)
+    sp = found[0]
+    return {'object_id': require_guid(sp.get('id'), 'the id Graph returned'), 'app_id': sp.get('appId'),
+            'display_name': sp.get('displayName'), 'resolved_from': option}
+
+
+def run(module):
+    params = module.params
+    if params['principal_type'] != 'ServicePrincipal' and not params.get('principal_id'):
+        raise ConfigError('principal_type=%s needs principal_id; app_id and principal_name always name a service'
+                          ' principal' % params['principal_type'], option='principal_type')
+    if params['principal_wait_timeout'] < 0:
+        raise ConfigError('principal_wait_timeout must be 0 or more seconds, got %d' % params['principal_wait_timeout'],
+                          option='principal_wait_timeout')
+    ctx = azure_context(module)
+    scope = requested_scope(params, ctx.plan.subscription_id)
+    graph = None
+    if not params.get('principal_id'):
+        graph = GraphClient(ctx.http, ctx.cloud['graph_endpoint'], ctx.token_source('graph_audience'))
+    principal = resolve_principal(graph, params, params['principal_wait_timeout'])
+    arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
+    if params['state'] == 'present':
+        outcome = ensure_present(arm, scope, principal['object_id'], MONITORING_METRICS_PUBLISHER,
+                                 principal_type=params['principal_type'], inherited_ok=params['inherited_ok'],
+                                 check_mode=module.check_mode, principal_wait=params['principal_wait_timeout'])
+    else:
+        outcome = ensure_absent(arm, scope, principal['object_id'], MONITORING_METRICS_PUBLISHER,
+                                check_mode=module.check_mode)
+        for note in outcome['notes']:
+            module.warn(note)
+    return result(params['state'], scope, principal, outcome, module.check_mode, module._diff,
+                  dict(ctx.http.stats, **arm.stats))
+
+
+def summary(state, outcome, check_mode):
+    assignment = outcome['assignment']
+    if state == 'absent':
+        text = 'no assignment of the role to the principal at the scope'
+        if outcome['changed']:
+            text = '%s role assignment %s' % ('would remove' if check_mode else 'removed', assignment.name)
+        return '; '.join([text] + outcome['notes'])
+    if outcome['changed']:
+        return '%s role assignment %s' % ('would create' if check_mode else 'created', assignment.name)
+    if outcome['notes']:
+        return outcome['notes'][0]
+    return 'role already assigned at the scope (assignment %s)' % assignment.name
+
+
+def result(state, scope, principal, outcome, check_mode, diff, stats):
+    assignment = outcome['assignment']
+    fields = assignment.to_dict() if assignment is not None else {}
+    res = {
+        'changed': outcome['changed'],
+        'id': fields.get('id'),
+        'name': fields.get('name'),
+        'scope': fields.get('scope'),
+        'principal_id': principal['object_id'],
+        'role_definition_id': outcome['before']['role_definition_id'],
+        'inherited': outcome['inherited'],
+        'inherited_assignments': [a.to_dict() for a in outcome['inherited_assignments']],
+        'requested_scope': scope.id,
+        'principal': principal,
+        'msg': summary(state, outcome, check_mode),
+        'stats': stats,
+    }
+    if diff:
+        res['diff'] = {'before': outcome['before'], 'after': outcome['after']}
+    return res
+
+
+def main():
+    spec = auth_argspec()
+    spec.update(OWN_OPTIONS)
+    run_module(spec, run, supports_check_mode=True,
+               mutually_exclusive=[PRINCIPAL_OPTIONS, ('scope', 'resource_group'), ('scope', 'resource_type'),
+                                   ('scope', 'resource_name')],
+               required_one_of=[PRINCIPAL_OPTIONS],
+               required_together=[('resource_type', 'resource_name')],
+               required_by={'resource_type': 'resource_group'})
+
+
+if __name__ == '__main__':
+    main()
