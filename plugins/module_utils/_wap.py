@@ -301,7 +301,7 @@ class WapClient:
                    ' (issuer, audience or signing certificate). Get a new token from the WAP admin authentication'
                    ' site.')
         elif status == 403:
-            why = ('access denied (HTTP 403): the principal %r (x-ms-principal-id) is not a WAP administrator, or'
+            why = ("access denied (HTTP 403): the principal '%s' (x-ms-principal-id) is not a WAP administrator, or"
                    ' the token does not allow acting as it.' % self.principal_id)
         elif status == 404:
             why = ('not found (HTTP 404): either the add-on %r does not exist (check addon_id), or WAP rejected the'

@@ -330,7 +330,7 @@ def test_401_and_403_explain(scripted_server):
     with pytest.raises(ServiceError) as info:
         client.addon_metrics('a', START, END)
     assert info.value.status == 403
-    assert "'CONTOSO\\\\wapadmin'" in info.value.msg and 'not a WAP administrator' in info.value.msg
+    assert "'CONTOSO\\wapadmin' (x-ms-principal-id)" in info.value.msg and 'not a WAP administrator' in info.value.msg
     assert 'Forbidden: not admin' in info.value.msg
     # no token refresh on 401 (the token is the user's): one request each
     assert len(scripted_server.requests) == 2

@@ -74,6 +74,14 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def as_on_a_managed_node(monkeypatch):
+    """Once any test imports controller code (ansible.errors, a filter), ansible-core 2.19 sends module warnings
+    to the controller's Display instead of the result; a module runs where that never happens."""
+    from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(_internal, 'is_controller', False)
+
+
+@pytest.fixture(autouse=True)
 def no_requests_bundle_env(monkeypatch):
     """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify`` (see the xfail below)."""
     monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
