@@ -31,6 +31,11 @@ WOULD_SEND = 'would_send'    # check mode
 STALE_PENDING_SECONDS = 3600
 
 
+def abandoned(owner, started):
+    """Whether an in-flight request's sender is gone: its process ended, or it is older than any sender lives."""
+    return owner_alive(owner) is False or time.time() - started > STALE_PENDING_SECONDS
+
+
 class EmissionFailed(AzmonError):
     """Some series were not delivered; ``details`` is the whole result."""
 
@@ -65,33 +70,21 @@ class Emission:
             return list(points)
         deadline = self.clock() + self.in_flight_wait
         while True:
-            known = self.ledger.lookup({p.key for p in points})
-            to_send, waiting, stale = [], [], []
+            known = self.ledger.lookup([p.key for p in points])
+            to_send, waiting = [], []
             for point in points:
                 row = known.get(point.key)
-                if row is None:
+                state = row[0] if row else None
+                if state == L_PENDING and abandoned(row[1], row[2]):
+                    state = L_UNKNOWN      # its sender died mid-request (check mode only: a real run settled it)
+                if state is None or (state == L_UNKNOWN and self.resend_unknown):
                     to_send.append(point)
-                    continue
-                state, owner, updated = row
-                if state == L_DELIVERED:
+                elif state == L_DELIVERED:
                     self.status[point.index] = SKIPPED
                 elif state == L_UNKNOWN:
-                    if self.resend_unknown:
-                        to_send.append(point)
-                    else:
-                        self.status[point.index] = UNKNOWN_SKIPPED
-                elif state == L_PENDING:
-                    alive = owner_alive(owner)
-                    if alive is False or time.time() - updated > STALE_PENDING_SECONDS:
-                        stale.append(point)   # its sender died mid-request: it may have been ingested
-                        if self.resend_unknown:
-                            to_send.append(point)
-                        else:
-                            self.status[point.index] = UNKNOWN_SKIPPED
-                    else:
-                        waiting.append(point)
-            if stale and not self.check_mode:
-                self.ledger.mark([p.key for p in stale], L_UNKNOWN)
+                    self.status[point.index] = UNKNOWN_SKIPPED
+                else:
+                    waiting.append(point)
             if not waiting or self.clock() >= deadline:
                 for point in waiting:
                     self.status[point.index] = IN_FLIGHT
@@ -99,12 +92,15 @@ class Emission:
                     self.warn('%d series are being sent by another live process and were left to it' % len(waiting))
                 return to_send
             self.sleep(0.5)
-            points = waiting + [p for p in to_send]
-            for point in points:
-                self.status.pop(point.index, None)
+            points = waiting + to_send
 
     # -- run ---------------------------------------------------------------------------------------------------
     def run(self):
+        if self.ledger is not None and self.ledger.exists and not self.check_mode:
+            settled = self.ledger.settle_abandoned(abandoned)
+            if settled:
+                self.warn('%d series of an earlier run that was interrupted while sending are now recorded as unknown'
+                          % settled)
         to_send = self._classify(self.points)
         requests = pack(to_send, self.max_request_bytes) if self.max_request_bytes else pack(to_send)
         payloads = [req.documents() for req in requests] if (self.show_payloads or self.check_mode) else None
@@ -122,17 +118,12 @@ class Emission:
                 self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
                                          'state': NOT_SENT})
                 continue
-            if self.ledger is not None:
-                self.ledger.mark(keys, L_PENDING, owner=owner)
+            inflight = self.ledger.begin(keys, owner) if self.ledger is not None else None
             oldest = min(p.minute for p in req.points).timestamp()
             outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
             if self.ledger is not None:
-                if outcome.state == DELIVERED:
-                    self.ledger.mark(keys, L_DELIVERED, request_id=outcome.request_id)
-                elif outcome.state == UNKNOWN:
-                    self.ledger.mark(keys, L_UNKNOWN, request_id=outcome.request_id or outcome.client_request_id)
-                else:
-                    self.ledger.forget(keys)
+                settled = {DELIVERED: L_DELIVERED, UNKNOWN: L_UNKNOWN, FAILED: None}[outcome.state]
+                self.ledger.finish(inflight, keys, settled, outcome.request_id or outcome.client_request_id)
             state = {DELIVERED: SENT, UNKNOWN: UNKNOWN, FAILED: FAILED}[outcome.state]
             for point in req.points:
                 self.status[point.index] = state

@@ -7,9 +7,9 @@ A SQLite file (WAL mode, mode 0600 in a 0700 folder) shared by every process
 of the user, so that many forks can write at once.  States:
 
 ``pending``
-    written (and committed) before a request is sent, with the sending process
-    as owner; a crash leaves it behind, and a later run treats it as unknown
-    once the owner is gone.
+    an ``inflight`` row, written (and committed) before a request is sent, with
+    the sending process as owner; a crash leaves it behind, and a later run
+    turns all its keys into ``unknown`` once the owner is gone.
 ``delivered``
     the service accepted the request that carried it.
 ``unknown``
@@ -61,7 +61,12 @@ class LedgerError(AzmonError):
 
 
 class Ledger:
-    """Read and record series states.  Every write is one short ``BEGIN IMMEDIATE`` transaction."""
+    """Read and record series states.  Every write is one short ``BEGIN IMMEDIATE`` transaction.
+
+    Settled states live in ``series``, one row a key.  A request being sent is
+    one ``inflight`` row holding all its keys, so that marking ten thousand
+    series as pending costs one row.
+    """
 
     def __init__(self, path=DEFAULT_PATH, create=True, busy_timeout=60.0):
         self.path = os.path.abspath(os.path.expanduser(path))
@@ -76,8 +81,10 @@ class Ledger:
             self._conn.execute('PRAGMA journal_mode=WAL')
             self._conn.execute('PRAGMA synchronous=NORMAL')
             self._conn.execute('CREATE TABLE IF NOT EXISTS series (key TEXT PRIMARY KEY, state TEXT NOT NULL,'
-                               ' owner TEXT, updated REAL NOT NULL, request_id TEXT) WITHOUT ROWID')
+                               ' updated REAL NOT NULL, request_id TEXT) WITHOUT ROWID')
             self._conn.execute('CREATE INDEX IF NOT EXISTS series_updated ON series (updated)')
+            self._conn.execute('CREATE TABLE IF NOT EXISTS inflight (id INTEGER PRIMARY KEY, owner TEXT NOT NULL,'
+                               ' started REAL NOT NULL, keys TEXT NOT NULL)')
         except sqlite3.DatabaseError as exc:
             raise ConfigError('ledger_path: cannot use %s as the delivery ledger: %s' % (self.path, exc),
                               option='ledger_path') from None
@@ -104,7 +111,7 @@ class Ledger:
             self._conn = None
 
     def lookup(self, keys):
-        """``{key: (state, owner, updated)}`` for the keys the ledger knows."""
+        """``{key: (state, owner, updated)}`` for the keys the ledger knows; in-flight keys come back ``pending``."""
         found = {}
         if self._conn is None:
             return found
@@ -112,40 +119,71 @@ class Ledger:
         try:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start:start + _CHUNK]
-                rows = self._conn.execute('SELECT key, state, owner, updated FROM series WHERE key IN (%s)'
+                rows = self._conn.execute('SELECT key, state, updated FROM series WHERE key IN (%s)'
                                           % ','.join('?' * len(chunk)), chunk)
-                for key, state, owner, updated in rows:
-                    found[key] = (state, owner, updated)
+                for key, state, updated in rows:
+                    found[key] = (state, None, updated)
+            wanted = set(keys)
+            for owner, started, packed in self._conn.execute('SELECT owner, started, keys FROM inflight'):
+                for key in wanted.intersection(packed.split('\n')):
+                    found[key] = (PENDING, owner, started)
         except sqlite3.Error as exc:
             raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
         return found
 
-    def mark(self, keys, state, owner=None, request_id=None):
-        """Record ``state`` for every key, in one transaction."""
-        now = time.time()
-        self._write('INSERT OR REPLACE INTO series (key, state, owner, updated, request_id) VALUES (?, ?, ?, ?, ?)',
-                    [(key, state, owner, now, request_id) for key in keys])
+    def begin(self, keys, owner):
+        """Record that a request carrying ``keys`` is about to be sent; returns its in-flight id."""
+        return self._transaction(lambda conn: conn.execute(
+            'INSERT INTO inflight (owner, started, keys) VALUES (?, ?, ?)',
+            (owner, time.time(), '\n'.join(keys))).lastrowid)
 
-    def forget(self, keys):
-        """Drop the keys (a request that certainly was not ingested leaves no trace)."""
-        self._write('DELETE FROM series WHERE key = ?', [(key,) for key in keys])
+    def finish(self, inflight_id, keys, state=None, request_id=None):
+        """Settle an in-flight request: its keys become ``state`` (``None``: forgotten, nothing was ingested)."""
+        now = time.time()
+
+        def work(conn):
+            if inflight_id is not None:
+                conn.execute('DELETE FROM inflight WHERE id = ?', (inflight_id,))
+            if state is not None:
+                conn.executemany('INSERT OR REPLACE INTO series (key, state, updated, request_id) VALUES (?, ?, ?, ?)',
+                                 [(key, state, now, request_id) for key in keys])
+        self._transaction(work)
+
+    def mark(self, keys, state, request_id=None):
+        """Record ``state`` for every key, in one transaction."""
+        self.finish(None, keys, state, request_id)
+
+    def settle_abandoned(self, is_abandoned):
+        """Turn every in-flight request whose sender is gone (``is_abandoned(owner, started)``) into ``unknown``
+        keys; returns how many keys that concerned."""
+        if self._conn is None:
+            return 0
+        rows = [row for row in self._conn.execute('SELECT id, owner, started FROM inflight') if is_abandoned(row[1], row[2])]
+        count = 0
+        for inflight_id, _owner, _started in rows:
+            packed = self._conn.execute('SELECT keys FROM inflight WHERE id = ?', (inflight_id,)).fetchone()
+            if packed is None:
+                continue
+            keys = packed[0].split('\n')
+            self.finish(inflight_id, keys, UNKNOWN)
+            count += len(keys)
+        return count
 
     def prune(self, older_than_seconds):
-        """Drop delivered rows older than the retention; unknown and pending rows are kept as long."""
+        """Drop settled rows older than the retention."""
         cutoff = time.time() - older_than_seconds
-        self._write('DELETE FROM series WHERE updated < ?', [(cutoff,)])
+        self._transaction(lambda conn: conn.execute('DELETE FROM series WHERE updated < ?', (cutoff,)))
 
-    def _write(self, sql, rows):
-        if not rows:
-            return
+    def _transaction(self, work):
         conn = self._conn
         try:
             conn.execute('BEGIN IMMEDIATE')
             try:
-                conn.executemany(sql, rows)
+                result = work(conn)
             except BaseException:
                 conn.execute('ROLLBACK')
                 raise
             conn.execute('COMMIT')
         except sqlite3.Error as exc:
             raise LedgerError('cannot write the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
+        return result

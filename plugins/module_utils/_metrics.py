@@ -307,6 +307,46 @@ def _check_totals(points, problems):
                      % (MAX_SERIES_PER_TASK, len(series), MAX_SERIES_PER_TASK))
 
 
+def load_entries(path):
+    """Entries from a file: JSON (a list, or an object with a ``metrics`` list), ndjson/JSON Lines (``.ndjson``,
+    ``.jsonl``: one entry a line) or YAML (``.yml``, ``.yaml``)."""
+    option = 'metrics_file'
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ValidationError('%s: cannot read %s: %s' % (option, path, exc.strerror), option=option) from None
+    lowered = path.lower()
+    try:
+        if lowered.endswith(('.yml', '.yaml')):
+            data = _load_yaml(raw)
+        elif lowered.endswith(('.ndjson', '.jsonl')):
+            data = [json.loads(line) for line in raw.decode('utf-8').splitlines() if line.strip()]
+        else:
+            data = json.loads(raw.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError('%s: %s is not valid %s: %s' % (
+            option, path, 'YAML' if lowered.endswith(('.yml', '.yaml')) else 'JSON', exc), option=option) from None
+    if isinstance(data, dict) and isinstance(data.get('metrics'), list):
+        data = data['metrics']
+    if not isinstance(data, list):
+        raise ValidationError('%s: %s must hold a list of entries (or a mapping with a metrics list)' % (option, path),
+                              option=option)
+    return data
+
+
+def _load_yaml(raw):
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise ValueError('reading YAML needs PyYAML; use a .json file instead') from None
+    loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+    try:
+        return yaml.load(raw, Loader=loader)  # nosec - a safe loader
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Request:
     """One request body: ndjson documents, the points it carries, its uncompressed size."""
 

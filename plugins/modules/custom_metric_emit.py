@@ -49,7 +49,8 @@ options:
     required: true
   metric:
     description:
-      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics).
+      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics) and
+        O(metrics_file).
     type: str
   namespace:
     description:
@@ -100,13 +101,21 @@ options:
         now (for example the source's own timestamp), so that one source value is sent once however often the task
         runs.
     type: str
+  metrics_file:
+    description:
+      - A file on the managed node holding the entries of O(metrics): JSON (a list, or a mapping with a C(metrics)
+        list), ndjson or JSON Lines (C(.ndjson), C(.jsonl), one entry a line) or YAML (C(.yml), C(.yaml)).
+      - For large batches this is much cheaper than O(metrics), which Ansible templates, copies and echoes entry by
+        entry.
+      - Mutually exclusive with O(metric) and O(metrics).
+    type: path
   metrics:
     description:
       - Many metrics for the resource. Each entry is a mapping with the keys C(metric) (required),
         C(namespace), C(dimensions), C(time), C(dedupe_key), and its value as exactly one of C(value), C(values),
         or C(min), C(max), C(sum) and C(count), with the meaning of the options of the same names.
       - Entries for the same series and minute are added together, as Azure would.
-      - Mutually exclusive with O(metric).
+      - Mutually exclusive with O(metric) and O(metrics_file).
     type: list
     elements: dict
   dedupe:
@@ -291,7 +300,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._errors import Valid
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, normalize_region
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, load_entries, normalize_region
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 
@@ -312,6 +321,7 @@ ARGUMENT_SPEC = {
     'time': {'type': 'raw'},
     'dedupe_key': {'type': 'str', 'no_log': False},
     'metrics': {'type': 'list', 'elements': 'dict'},
+    'metrics_file': {'type': 'path'},
     'dedupe': {'type': 'bool', 'default': True},
     'resend_unknown': {'type': 'bool', 'default': False},
     'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
@@ -323,17 +333,20 @@ ARGUMENT_SPEC = {
 
 
 def _entries(params):
-    """The entries to emit: ``metrics``, or the single metric given by the top-level options."""
-    if params['metrics'] is not None:
+    """The entries to emit: ``metrics`` or ``metrics_file``, or the single metric given by the top-level options."""
+    for option in ('metrics', 'metrics_file'):
+        if params[option] is None:
+            continue
         given = [name for name in SINGLE if params[name] is not None]
         if given:
-            raise ValidationError('metrics cannot be combined with %s: put them in the entries' % ', '.join(given),
-                                  option='metrics')
-        if not params['metrics']:
-            raise ValidationError('metrics must hold at least one entry', option='metrics')
-        return params['metrics']
+            raise ValidationError('%s cannot be combined with %s: put them in the entries' % (option, ', '.join(given)),
+                                  option=option)
+        entries = params['metrics'] if option == 'metrics' else load_entries(params['metrics_file'])
+        if not entries:
+            raise ValidationError('%s must hold at least one entry' % option, option=option)
+        return entries
     if params['metric'] is None:
-        raise ValidationError('give metric (one metric) or metrics (a list of entries)', option='metric')
+        raise ValidationError('give metric (one metric), metrics (a list of entries) or metrics_file', option='metric')
     return [{name: params[name] for name in SINGLE if params[name] is not None}]
 
 
@@ -397,13 +410,23 @@ def run(module):
                 ledger.prune(params['ledger_retention_days'] * 86400)
             ledger.close()
     result['region'] = region
+    _slim_invocation(module)
     return result
+
+
+def _slim_invocation(module):
+    """Keep a large ``metrics`` list out of the echoed invocation: ``series`` and the counts tell what happened,
+    and masking secrets in ten thousand entries costs more than the emission itself."""
+    metrics = module.params.get('metrics')
+    if metrics and len(metrics) > module.params['detail_limit']:
+        module.params['metrics'] = '(%d entries, left out of the invocation; see series)' % len(metrics)
 
 
 def main():
     spec = auth_argspec()
     spec.update(ARGUMENT_SPEC)
-    run_module(spec, run, supports_check_mode=True, mutually_exclusive=[('metric', 'metrics')])
+    run_module(spec, run, supports_check_mode=True,
+               mutually_exclusive=[('metric', 'metrics', 'metrics_file')])
 
 
 if __name__ == '__main__':

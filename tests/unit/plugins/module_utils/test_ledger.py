@@ -44,14 +44,25 @@ def test_not_created_when_asked_not_to(tmp_path):
 
 def test_states_round_trip(tmp_path):
     ledger = Ledger(str(tmp_path / 'l.sqlite3'))
-    ledger.mark(['a', 'b'], PENDING, owner='host:1')
-    ledger.mark(['a'], DELIVERED, request_id='r1')
+    first = ledger.begin(['a', 'b'], owner='host:1')
+    second = ledger.begin(['x'], owner='host:2')
     ledger.mark(['c'], UNKNOWN)
-    found = ledger.lookup(['a', 'b', 'c', 'd'])
-    assert {k: v[0] for k, v in found.items()} == {'a': DELIVERED, 'b': PENDING, 'c': UNKNOWN}
+    found = ledger.lookup(['a', 'b', 'c', 'd', 'x'])
+    assert {k: v[0] for k, v in found.items()} == {'a': PENDING, 'b': PENDING, 'c': UNKNOWN, 'x': PENDING}
     assert found['b'][1] == 'host:1'
-    ledger.forget(['b'])
-    assert 'b' not in ledger.lookup(['b'])
+    ledger.finish(first, ['a', 'b'], DELIVERED, request_id='r1')
+    ledger.finish(second, ['x'], None)
+    found = ledger.lookup(['a', 'b', 'c', 'x'])
+    assert {k: v[0] for k, v in found.items()} == {'a': DELIVERED, 'b': DELIVERED, 'c': UNKNOWN}
+
+
+def test_abandoned_requests_become_unknown(tmp_path):
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'))
+    ledger.begin(['a', 'b'], owner='dead:1')
+    ledger.begin(['c'], owner='live:2')
+    assert ledger.settle_abandoned(lambda owner, started: owner.startswith('dead')) == 2
+    found = ledger.lookup(['a', 'b', 'c'])
+    assert {k: v[0] for k, v in found.items()} == {'a': UNKNOWN, 'b': UNKNOWN, 'c': PENDING}
 
 
 def test_lookup_of_many_keys(tmp_path):
@@ -88,8 +99,8 @@ def test_owner_alive():
 def _writer(path, worker, count):
     ledger = Ledger(path)
     for batch in range(count):
-        ledger.mark(['w%d-b%d-%d' % (worker, batch, i) for i in range(50)], PENDING, owner='x:%d' % worker)
-        ledger.mark(['w%d-b%d-%d' % (worker, batch, i) for i in range(50)], DELIVERED)
+        keys = ['w%d-b%d-%d' % (worker, batch, i) for i in range(50)]
+        ledger.finish(ledger.begin(keys, owner='x:%d' % worker), keys, DELIVERED)
     ledger.close()
 
 

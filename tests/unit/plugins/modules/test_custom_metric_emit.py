@@ -146,3 +146,39 @@ def test_dedupe_key(run_main, server, args):
     assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now))['series_sent'] == 1
     again = run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now - 120))
     assert again['series_skipped'] == 1 and len(server.requests) == 1
+
+
+@pytest.mark.parametrize('name, content', [
+    ('m.json', '[{"metric": "a", "value": 1}, {"metric": "b", "values": [1, 2]}]'),
+    ('m.json', '{"metrics": [{"metric": "a", "value": 1}, {"metric": "b", "values": [1, 2]}]}'),
+    ('m.ndjson', '{"metric": "a", "value": 1}\n\n{"metric": "b", "values": [1, 2]}\n'),
+    ('m.yml', '- metric: a\n  value: 1\n- metric: b\n  values: [1, 2]\n'),
+])
+def test_metrics_file(run_main, server, args, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    result = run_main(custom_metric_emit, args(metrics_file=str(path)))
+    assert result['series_sent'] == 2
+    assert sorted(d['data']['baseData']['metric'] for d in documents(server)) == ['a', 'b']
+
+
+@pytest.mark.parametrize('name, content, words', [
+    ('m.json', '{"not": "a list"}', ['metrics_file', 'must hold a list']),
+    ('m.json', '[{"metric": "a", "value": 1},', ['metrics_file', 'not valid JSON']),
+    ('m.yml', '- metric: [', ['metrics_file', 'not valid YAML']),
+    ('m.json', '[]', ['metrics_file must hold at least one entry']),
+    ('m.json', '[{"metric": "a", "value": "x"}]', ['metrics[0] (a): value must be a finite number']),
+])
+def test_bad_metrics_file(run_main, server, args, tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_text(content)
+    result = run_main(custom_metric_emit, args(metrics_file=str(path)))
+    assert result['failed'] is True
+    for word in words:
+        assert word in result['msg']
+    assert server.requests == []
+
+
+def test_missing_metrics_file(run_main, server, args, tmp_path):
+    result = run_main(custom_metric_emit, args(metrics_file=str(tmp_path / 'none.json')))
+    assert result['failed'] is True and 'metrics_file: cannot read' in result['msg']

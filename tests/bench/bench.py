@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``make bench``: the cost of one custom_metric_emit task for 10 and 10,000 series, and of a uri loop.
+
+Runs each emit playbook ``--repeat`` times (fresh ledger each time; the median
+is shown) and the uri loop once against the emulator, measuring wall time, the peak
+resident memory of the largest process of the run, and the ingestion requests
+the emulator received.  The uri loop is run on a smaller number of items and
+its per-item cost extrapolated (one task per item makes 10,000 take minutes).
+Prints a table and the two targets of issue 4, and exits 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'emulator'))
+
+from azmon_emulator.testing import start_emulator  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def run_playbook(playbook, extra_vars, env):
+    """Wall seconds and peak RSS (MiB) of one ansible-playbook run; raises on failure."""
+    started = time.monotonic()
+    proc = subprocess.Popen([env['ANSIBLE_PLAYBOOK'], os.path.join(HERE, playbook), '-e', '@' + extra_vars],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit('%s failed:\n%s' % (playbook, out.decode(errors='replace')[-3000:]))
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def series(count):
+    return [{'metric': 'Load', 'value': i % 97, 'dimensions': {'Host': 'host-%05d' % i, 'Role': 'web'}}
+            for i in range(count)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--ansible-playbook', default='ansible-playbook')
+    parser.add_argument('--collections-path', required=True)
+    parser.add_argument('--large', type=int, default=10000)
+    parser.add_argument('--small', type=int, default=10)
+    parser.add_argument('--uri-items', type=int, default=30)
+    parser.add_argument('--repeat', type=int, default=3, help='runs of each emit playbook; the median is shown')
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix='azmon-bench-')
+    with start_emulator(tmpdir=os.path.join(work, 'emulator')) as emu:
+        seed = json.load(open(emu.info['seed'], encoding='utf-8'))
+        publisher = seed['principals']['publisher']
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PLAYBOOK=args.ansible_playbook,
+                   ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+        info_file = os.path.join(work, 'info.json')
+        with open(info_file, 'w', encoding='utf-8') as out:
+            json.dump(emu.info, out)
+        resource_id = '/subscriptions/%s/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1' % (
+            emu.info['subscription_id'])
+        rows = []
+        for name, playbook, count in (('emit, %d series (metrics_file)' % args.small, 'emit.yml', args.small),
+                                      ('emit, %d series (metrics_file)' % args.large, 'emit.yml', args.large),
+                                      ('emit, %d series (inline list)' % args.large, 'emit_inline.yml', args.large),
+                                      ('uri loop, %d items' % args.uri_items, 'uri_loop.yml', args.uri_items)):
+            series_file = os.path.join(work, 'series-%d.json' % count)
+            with open(series_file, 'w', encoding='utf-8') as out:
+                json.dump(series(count), out)
+            extra = os.path.join(work, 'vars-%s-%d.json' % (playbook, count))
+            common = {'info_file': info_file, 'series_file': series_file, 'resource_id': resource_id,
+                      'client_id': publisher['appId'], 'client_secret': publisher['secrets'][0]['secretText']}
+            runs = []
+            for attempt in range(1 if playbook == 'uri_loop.yml' else args.repeat):
+                ledger = os.path.join(work, 'ledger-%s-%d-%d.sqlite3' % (playbook, count, attempt))
+                with open(extra, 'w', encoding='utf-8') as out:
+                    json.dump(dict(common, ledger_path=ledger,
+                                   emit_time=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())), out)
+                before = len(emu.admin('GET', '/_admin/requests?service=ingest')['value'])
+                wall, rss = run_playbook(playbook, extra, env)
+                posts = len(emu.admin('GET', '/_admin/requests?service=ingest')['value']) - before
+                runs.append((wall, rss, posts))
+            wall, rss, posts = sorted(runs)[len(runs) // 2]
+            rows.append((name, count, wall, rss, posts))
+
+    print('%-36s %8s %9s %10s %9s %12s' % ('run', 'series', 'wall s', 'peak MiB', 'requests', 'ms/series'))
+    for name, count, wall, rss, posts in rows:
+        print('%-36s %8d %9.2f %10.1f %9d %12.3f' % (name, count, wall, rss, posts, wall * 1000.0 / count))
+    small, large, inline, uri = rows
+    ratio = large[2] / small[2]
+    uri_per_item = uri[2] / uri[1]
+    per_series = large[2] / large[1]
+    print()
+    print('uri loop, %d items extrapolated: %.0f s' % (args.large, uri_per_item * args.large))
+    print('inline list: %.2fx the %d-series task; the extra is ansible-core templating, copying and validating'
+          ' %d task arguments, which metrics_file avoids' % (inline[2] / small[2], args.small, args.large))
+    print('target 1: %d series cost %.2fx the %d-series task (target < 1.5x): %s'
+          % (args.large, ratio, args.small, 'met' if ratio < 1.5 else 'MISSED'))
+    print('target 2: per series %.1fx cheaper than the uri loop (target >= 100x): %s'
+          % (uri_per_item / per_series, 'met' if uri_per_item / per_series >= 100 else 'MISSED'))
+    return 0 if ratio < 1.5 and uri_per_item / per_series >= 100 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
