@@ -1,0 +1,262 @@
+# azmon.metrics: set up, lint, test and build the collection. `make help` lists the targets.
+#
+# Everything installs itself from a fresh clone: two venvs (.venv, .venv-2.21), a copy of the tree at
+# build/collections/ansible_collections/azmon/metrics for ansible-test, and ansible-test's own venvs
+# (under ~/.ansible/test/venv and the copy's tests/output/). Nothing else is cached outside the clone.
+# CI runs `bash .ci/run`, which runs `make test` only.
+#
+# Quick loops during development (after one `make venv collection`):
+#   make sanity-2.19 SANITY_ARGS='--test pylint'              one sanity test, ansible-core 2.19
+#   make sanity-2.19 SANITY_ARGS='--python 3.10'              sanity on one Python
+#   make units-2.19 UNITS_PYTHONS_219=3.10                    units on one Python
+#   make units-2.19 UNITS_PYTHONS_219=3.12 UNITS_ARGS='tests/unit/plugins/module_utils/test__auth.py'
+#   make pytest-units                                        plain pytest on the unit tests (~1 s)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(CURDIR)
+TOOLS := $(ROOT)/tests/tools
+BUILD := $(ROOT)/build
+RESULTS := $(BUILD)/results
+LOGS := $(BUILD)/logs
+
+# Real interpreters (pyenv builds found by tests/tools/find-python, never pyenv shims).
+PYTHON_219 ?= $(shell $(TOOLS)/find-python 3.11)
+PYTHON_221 ?= $(shell $(TOOLS)/find-python 3.12)
+# Oldest Python the modules support (tests/config.yml: modules.python_requires).
+MIN_MODULE_PYTHON := 3.10
+# Interpreter for the small stdlib-only helpers in tests/tools.
+PY := $(or $(PYTHON_219),python3)
+
+VENV := $(ROOT)/.venv
+VENV_221 := $(ROOT)/.venv-2.21
+
+# ansible-test refuses a symlinked collection and resolves real paths, so it works on copies. Each
+# ansible-core version gets its own copy, because ansible-test keeps per-Python delegation venvs
+# in the copy's tests/output/.tmp/ that two ansible-core versions must not share.
+COLLECTIONS_219 := $(BUILD)/collections
+COLL_219 := $(COLLECTIONS_219)/ansible_collections/azmon/metrics
+COLLECTIONS_221 := $(BUILD)/collections-2.21
+COLL_221 := $(COLLECTIONS_221)/ansible_collections/azmon/metrics
+
+# python3.X launchers (and shellcheck) that ansible-test finds first on PATH.
+AT_BIN := $(BUILD)/ansible-test-bin
+AT_219 := env PATH="$(AT_BIN):$$PATH" $(VENV)/bin/ansible-test
+AT_221 := env PATH="$(AT_BIN):$$PATH" $(VENV_221)/bin/ansible-test
+
+# Extra arguments for quick runs; the Python lists for units.
+SANITY_ARGS ?=
+UNITS_ARGS ?=
+INTEGRATION_ARGS ?=
+PYTEST_ARGS ?=
+UNITS_PYTHONS_219 ?= 3.10 3.12
+UNITS_PYTHONS_221 ?= 3.13
+INTEGRATION_PYTHON ?= 3.11
+
+RUN := $(PY) $(TOOLS)/results.py run --dir $(RESULTS)
+SKIP := $(PY) $(TOOLS)/results.py skip --dir $(RESULTS)
+FAIL := $(PY) $(TOOLS)/results.py fail --dir $(RESULTS)
+SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
+
+# The checks `make test` runs, in this order; each is also a target of its own.
+CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emulator-test integration build
+
+.PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.21 sanity-ignores \
+	units units-2.19 units-2.21 pytest-units emulator-test integration build demo summary clean distclean
+
+help:
+		@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
+		@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
+		@echo '  make lint         ansible-lint (production profile) and antsibull-changelog lint'
+		@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
+		@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
+		@echo '  make emulator-test  pytest on tests/emulator/tests'
+		@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
+		@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
+		@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools) and .venv-2.21 (3.12)'
+		@echo 'make collection     copy the tree to $(patsubst $(ROOT)/%,%,$(COLL_219)) (and the 2.21 copy)'
+		@echo 'make pytest-units   plain pytest on tests/unit, no ansible-test (fast local loop)'
+		@echo 'make summary        table of the results recorded so far'
+		@echo 'make clean          remove build/ and tests/output/;  make distclean  also the venvs'
+
+# ---------------------------------------------------------------------------------------------
+# make test: run every check, keep going past failures, then print the table and the closing line.
+# A check that fails before it could record a result (say, its venv did not build) is recorded as
+# one failure, so the closing line can never hide a broken suite.
+test:
+		@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(LOGS)
+		@rc=0; \
+	if ! $(MAKE) venv collection; then \
+	  $(FAIL) --name setup --reason 'make venv collection failed (see above)' || true; rc=1; \
+	fi; \
+	for check in $(CHECKS); do \
+	  before=$$(ls $(RESULTS) | wc -l); \
+	  if ! $(MAKE) $$check; then \
+	    rc=1; \
+	    if [ "$$(ls $(RESULTS) | wc -l)" = "$$before" ]; then \
+	      $(FAIL) --name $$check --reason "make $$check failed before running its tests (see above)" || true; \
+	    fi; \
+	  fi; \
+	done; \
+	$(SUMMARY) || rc=1; \
+	exit $$rc
+
+summary:
+		@$(SUMMARY)
+
+# ---------------------------------------------------------------------------------------------
+# Virtual environments. The stamp files make re-runs instant; editing a requirements file
+# re-runs pip for that venv. A venv whose interpreter is gone (pyenv upgraded) is rebuilt.
+venv: $(VENV)/.stamp $(VENV_221)/.stamp
+
+$(VENV)/.stamp: $(TOOLS)/requirements-2.19.txt
+		@test -n "$(PYTHON_219)" || { echo 'make venv: Python 3.11 not found (pyenv or PATH)' >&2; exit 1; }
+		@$(VENV)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_219)"; $(PYTHON_219) -m venv $(VENV); }
+		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+		@$(VENV)/bin/python -m pip freeze --all > $(VENV)/pip-freeze.txt
+		@$(VENV)/bin/ansible --version | head -n 1
+		@touch $@
+
+$(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
+		@test -n "$(PYTHON_221)" || { echo 'make venv: Python 3.12 not found (pyenv or PATH)' >&2; exit 1; }
+		@$(VENV_221)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_221); echo "creating $(VENV_221) with $(PYTHON_221)"; $(PYTHON_221) -m venv $(VENV_221); }
+		$(VENV_221)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+		@$(VENV_221)/bin/python -m pip freeze --all > $(VENV_221)/pip-freeze.txt
+		@$(VENV_221)/bin/ansible --version | head -n 1
+		@touch $@
+
+# ---------------------------------------------------------------------------------------------
+# The collection copies: the working tree as it is now (tracked and untracked files, .git included
+# so ansible-test lists files through git), without build/, .venv*, tests/output/. Re-synced on
+# every run; each copy keeps its own tests/output/.
+collection:
+		@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_219)
+		@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
+
+# ansible-test without Docker (../shared/ci-notes.md): python3.X launchers first on PATH, the get-pip
+# stand-ins for every installed ansible-test's pip version, shellcheck from .venv.
+ansible-test-setup: venv
+		@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_221)/bin/python
+		@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
+
+# ---------------------------------------------------------------------------------------------
+lint: venv collection
+		@rc=0; \
+	$(RUN) --name ansible-lint --kind check --log $(LOGS)/ansible-lint.log -- \
+	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) NO_COLOR=1 PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint || rc=1; \
+	$(RUN) --name changelog-lint --kind check --log $(LOGS)/changelog-lint.log -- \
+	  $(VENV)/bin/antsibull-changelog lint || rc=1; \
+	exit $$rc
+
+# ---------------------------------------------------------------------------------------------
+# Sanity with every module Python found here (ansible-test picks them up from $(AT_BIN)), one
+# result per sanity test and Python. Sanity ignore files stay empty: see sanity-ignores.
+sanity:
+		@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+
+sanity-2.19: venv collection ansible-test-setup
+		@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
+	  --log $(LOGS)/sanity-2.19.log -- $(AT_219) sanity --venv --junit $(SANITY_ARGS)
+
+sanity-2.21: venv collection ansible-test-setup
+		@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
+	  --log $(LOGS)/sanity-2.21.log -- $(AT_221) sanity --venv --junit $(SANITY_ARGS)
+
+# Every line of tests/sanity/ignore-*.txt needs its reason beside it ("path test # why"); none is
+# the goal.
+sanity-ignores:
+		@$(RUN) --name sanity-ignores --kind check -- $(TOOLS)/check-sanity-ignores
+
+# ---------------------------------------------------------------------------------------------
+# Units: one ansible-test run (and one result row) per Python; requirements from
+# tests/unit/requirements.txt. Python 3.10 is the oldest module Python we support.
+units:
+		@rc=0; for t in units-2.19 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+
+define run_units
+if [ -z "$$(find $(ROOT)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then \
+	  $(SKIP) --name units-$(1) --reason 'no unit tests (tests/unit/**/test_*.py) yet'; exit 0; \
+	fi; \
+	rc=0; for py in $(3); do \
+	  ( cd $(2) && $(RUN) --name units-$(1)-py$$py --kind junit-dir --junit-dir tests/output/junit \
+	    --log $(LOGS)/units-$(1)-py$$py.log -- $(4) units --venv --python $$py $(UNITS_ARGS) ) || rc=1; \
+	done; exit $$rc
+endef
+
+units-2.19: venv collection ansible-test-setup
+		@$(call run_units,2.19,$(COLL_219),$(UNITS_PYTHONS_219),$(AT_219))
+
+units-2.21: venv collection ansible-test-setup
+		@$(call run_units,2.21,$(COLL_221),$(UNITS_PYTHONS_221),$(AT_221))
+
+# Plain pytest on the unit tests, without ansible-test (fast local loop, not part of make test).
+pytest-units: venv collection
+		cd $(COLL_219) && PYTHONPATH=$(COLLECTIONS_219) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+
+# The emulator's own suite, plain pytest.
+emulator-test: venv
+		@if [ ! -d tests/emulator/tests ]; then \
+	  $(SKIP) --name emulator-test --reason 'tests/emulator/tests does not exist yet'; exit 0; \
+	fi; \
+	mkdir -p $(BUILD)/junit; \
+	$(RUN) --name emulator-test --kind pytest --junit $(BUILD)/junit/emulator-test.xml --log $(LOGS)/emulator-test.log -- \
+	  env PYTHONPATH=$(ROOT)/tests/emulator $(VENV)/bin/python -m pytest -p no:cacheprovider \
+	  --junit-xml=$(BUILD)/junit/emulator-test.xml tests/emulator/tests $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# Integration: tests/tools/emulator starts the emulator, waits for its info file, writes the
+# emulator variables into the COPY's tests/integration/integration_config.yml (git-ignored, never
+# in the repo), runs ansible-test and stops the emulator with SIGTERM whatever happened.
+#
+# How targets see the variables (checked against ansible-test 2.19 and 2.21,
+# ansible_test/_internal/commands/integration/__init__.py): ansible-test copies
+# tests/integration/integration_config.yml into each target's temporary tree.
+#  - Role targets (tasks/main.yml): the generated play lists it in vars_files, so emulator_info,
+#    emulator_seed, emulator_info_file and emulator_seed_file are ordinary play variables.
+#  - Script targets (runme.sh): nothing is passed; the script runs in
+#    <tmp>/tests/integration/targets/<target>/, so the file is ../../integration_config.yml, e.g.
+#    `ansible-playbook play.yml -i "$INVENTORY_PATH" -e @../../integration_config.yml "$@"`.
+#    (ansible-test also sets INVENTORY_PATH and OUTPUT_DIR for scripts.)
+integration: venv collection ansible-test-setup
+		@if [ ! -d tests/emulator/azmon_emulator ]; then \
+	  $(SKIP) --name integration --reason 'the emulator (tests/emulator/azmon_emulator) does not exist yet'; exit 0; \
+	fi; \
+	if [ -z "$$(find tests/integration/targets -mindepth 2 -maxdepth 2 -name aliases -print -quit 2>/dev/null)" ]; then \
+	  $(SKIP) --name integration --reason 'no integration targets (tests/integration/targets/*/aliases) yet'; exit 0; \
+	fi; \
+	cd $(COLL_219) && $(RUN) --name integration --kind integration --data-dir tests/output/data \
+	  --log $(LOGS)/integration.log -- \
+	  $(TOOLS)/emulator run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
+	  $(AT_219) integration --venv --python $(INTEGRATION_PYTHON) --continue-on-error $(INTEGRATION_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+build: venv collection
+		@cd $(COLL_219) && $(RUN) --name build --kind check --log $(LOGS)/build.log -- \
+	  $(TOOLS)/build-check $(VENV)/bin $(BUILD)/dist $(BUILD)/install-check
+
+# ---------------------------------------------------------------------------------------------
+# The demo: the main job against the local emulator. The play gets the same emulator variables
+# as the integration targets (-e @build/emulator/vars.yml).
+demo: venv collection
+		@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
+		@$(TOOLS)/emulator run -- bash -c '\
+	  if [ -f playbooks/site.yml ]; then \
+	    set -x; \
+	    ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) $(VENV)/bin/ansible-playbook playbooks/site.yml -e @"$$EMULATOR_VARS_FILE"; \
+	  else \
+	    echo "make demo: playbooks/site.yml does not exist yet. What exists:"; \
+	    ls -1 playbooks roles plugins/modules 2>/dev/null | sed "s/^/  /"; \
+	    echo "The emulator ran with the variables in $$EMULATOR_VARS_FILE"; \
+	  fi'
+
+# ---------------------------------------------------------------------------------------------
+clean:
+		@-$(TOOLS)/emulator stop
+		rm -rf $(BUILD) $(ROOT)/tests/output $(ROOT)/.ansible
+
+distclean: clean
+		rm -rf $(VENV) $(VENV_221)
