@@ -285,8 +285,10 @@ class HttpClient:
             send_headers.update(headers or {})
             self.stats['requests'] += 1
             try:
+                # verify is passed on every call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the
+                # session's own setting, which would ignore ca_path and even validate_certs=false.
                 resp = self.session.request(method, url, params=params, json=json_body, data=data,
-                                            headers=send_headers, timeout=self.timeout)
+                                            headers=send_headers, timeout=self.timeout, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise TransportError(
                     '%s: TLS verification failed for %s: %s. Set ca_path to the CA bundle that signs this endpoint,'

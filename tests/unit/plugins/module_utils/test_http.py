@@ -246,3 +246,23 @@ def test_verify_setting():
     assert client(validate_certs=True, ca_path='/ca.pem')[0].verify == '/ca.pem'
     assert client(validate_certs=True)[0].verify is True
     assert client(validate_certs=False, ca_path='/ca.pem')[0].verify is False
+
+
+def test_ca_path_wins_over_requests_environment(tmp_path, monkeypatch):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+    from tls_server import TlsScriptedServer  # pylint: disable=import-outside-toplevel
+    server = TlsScriptedServer(tmp_path)
+    try:
+        monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+        monkeypatch.setenv('CURL_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+        http, _ = client(ca_path=server.cert)
+        assert http.request('POST', server.url + '/x', 'test', json_body={}).status == 200
+        insecure, _ = client(validate_certs=False)
+        assert insecure.request('POST', server.url + '/x', 'test', json_body={}).status == 200
+        strict, _ = client()
+        with pytest.raises(TransportError, match='TLS verification failed'):
+            strict.request('POST', server.url + '/x', 'test', json_body={})
+    finally:
+        server.stop()
