@@ -68,8 +68,17 @@ def cloud_settings(name=None, overrides=None, source='cloud_environment'):
 
 
 def scope_for(audience):
-    """The OAuth 2 scope for a resource audience: ``https://monitoring.azure.com/`` -> ``.../.default``."""
-    return audience.rstrip('/') + '/.default'
+    """The OAuth 2 scope that yields a token for exactly ``audience``.
+
+    ``/.default`` is appended as it is, so ``https://monitoring.azure.com/``
+    becomes ``https://monitoring.azure.com//.default``: Entra ID maps that to
+    the identifier with its trailing slash, and managed identity (which strips
+    ``/.default`` to get the resource) asks for that same identifier.  Without
+    the double slash a managed identity would get a token for
+    ``https://monitoring.azure.com``, an audience ingestion is not documented
+    to accept.
+    """
+    return audience + '/.default'
 
 
 def ingestion_url(settings, region, resource_id):
