@@ -33,6 +33,11 @@ class Request:
         self.claims = None
         self._body = None
         self.body_read = False
+        # A client that sent "Expect: 100-continue" gets "100 Continue" only when a service reads the body, as
+        # Kestrel and IIS do: an answer given without reading it (a fault, 401, 429) tells the client the body
+        # was never taken.
+        self.expect_continue = handler.expect_continue
+        handler.expect_continue = False
 
     def header(self, name, default=None):
         return self.headers.get(name, default)
@@ -62,6 +67,10 @@ class Request:
         if self.body_read:
             return self._body
         self.body_read = True
+        if self.expect_continue:
+            self.expect_continue = False
+            self.handler.send_response_only(100)
+            self.handler.end_headers()
         rfile = self.handler.rfile
         if self.is_chunked():
             parts, total = [], 0
@@ -164,8 +173,14 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120
 
+    expect_continue = False
+
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         pass
+
+    def handle_expect_100(self):
+        self.expect_continue = True  # answered when the body is read: see Request.body()
+        return True
 
     def do_GET(self):  # pylint: disable=invalid-name
         self._dispatch()
@@ -225,7 +240,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             declared = None
             resp.close = True
-        if not req.body_read and (declared or req.is_chunked()):
+        if not req.body_read and req.expect_continue:
+            resp.close = True  # the client holds its body back; nothing to drain
+        elif not req.body_read and (declared or req.is_chunked()):
             # Drain an unread body so that the client reads the answer (closing with unread data sends a TCP reset).
             if req.is_chunked() or declared <= DRAIN_LIMIT:
                 try:

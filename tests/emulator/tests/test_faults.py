@@ -111,3 +111,48 @@ def test_faults_file_at_start(tmp_path, seed):
         emu.admin("POST", "/_admin/reset")   # reset keeps the faults loaded at start
         assert emu.admin("GET", "/_admin/faults")["value"][0]["service"] == "arm"
         assert seed
+
+
+def _raw_expect(c, body):
+    """Send headers with ``Expect: 100-continue`` on a raw TLS socket; return (socket, first bytes answered)."""
+    import socket  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    import urllib.parse  # pylint: disable=import-outside-toplevel
+    url = urllib.parse.urlsplit(c.ingest_url(c.vm1))
+    sock = ssl.create_default_context(cafile=c.ca).wrap_socket(socket.create_connection((url.hostname, url.port), timeout=5),
+                                                               server_hostname=url.hostname)
+    head = ("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            "Authorization: Bearer %s\r\nExpect: 100-continue\r\n\r\n" % (url.path, url.netloc, len(body), c.token("publisher")))
+    sock.sendall(head.encode())
+    try:
+        first = sock.recv(4096)
+    except (ConnectionResetError, ssl.SSLError, OSError):
+        first = b""
+    return sock, first
+
+
+def test_expect_continue_is_answered_only_when_the_body_is_read(c):
+    body = json.dumps(doc()).encode()
+    sock, first = _raw_expect(c, body)
+    assert first.startswith(b"HTTP/1.1 100")
+    sock.sendall(body)
+    answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200")
+    sock.close()
+    assert c.metrics()[0]["count"] == 3
+
+
+def test_reset_before_body_comes_before_100_continue(c):
+    _fault(c, service="ingest", action="reset_before_body", count=1)
+    sock, first = _raw_expect(c, json.dumps(doc()).encode())
+    sock.close()
+    assert first == b""            # no 100 Continue: the client knows the body was never taken
+    assert c.metrics() == []
+
+
+def test_status_fault_answers_without_100_continue(c):
+    _fault(c, service="ingest", action="status", status=429, retryAfter=1, count=1)
+    sock, first = _raw_expect(c, json.dumps(doc()).encode())
+    sock.close()
+    assert first.startswith(b"HTTP/1.1 429")
+    assert c.metrics() == []
