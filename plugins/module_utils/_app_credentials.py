@@ -232,13 +232,20 @@ class SecretFile:
         self.path = path
         self.tmp = None
 
-    def prepare(self):
+    def check(self):
+        """What ``prepare`` checks, without creating anything (check mode)."""
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise ValidationError('client_secret.secret_file: the directory %s does not exist' % directory,
                                   option='client_secret.secret_file')
         if os.path.isdir(self.path):
             raise ValidationError('client_secret.secret_file: %s is a directory' % self.path, option='client_secret.secret_file')
+        if not os.access(directory, os.W_OK):
+            raise ValidationError('client_secret.secret_file: cannot write in %s' % directory, option='client_secret.secret_file')
+        return directory
+
+    def prepare(self):
+        directory = self.check()
         try:
             fd, self.tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path), suffix='.tmp', dir=directory)
         except OSError as exc:

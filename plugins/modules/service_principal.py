@@ -573,6 +573,8 @@ class Registration:
             self.changes.append('removed %d older client secret(s) named %s' % (len(plan['remove']), secret['display_name']))
         remaining = [c for c in existing if c.get('keyId') not in plan['remove']]
         if self.check_mode:
+            if secret.get('secret_file'):
+                SecretFile(secret['secret_file']).check()
             planned = {'displayName': secret['display_name'], 'keyId': None, 'endDateTime': secret['end']}
             return {'client_secret': dict(secret_view(planned), created=True)}, _secret_views(remaining + [planned])
         writer = SecretFile(secret['secret_file']) if secret.get('secret_file') else None

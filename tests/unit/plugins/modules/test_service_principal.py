@@ -176,16 +176,22 @@ def test_create_then_rerun_unchanged():
     assert second['diff']['before'] == second['diff']['after']
 
 
-def test_check_mode_writes_nothing():
+def test_check_mode_writes_nothing(tmp_path):
     graph = FakeGraph()
     result = run(graph, check_mode=True, federated_credentials=[fic('gh-main')],
-                 client_secret=secret_opts(secret_file='/nonexistent/never-written'))
+                 client_secret=secret_opts(secret_file=str(tmp_path / 'never-written')))
     assert result['changed'] is True
     assert graph.writes == []
     assert result['app_id'] is None and result['service_principal_object_id'] is None
     assert result['changes'] == ['created application metrics-publisher', 'created service principal',
                                  'created federated credential gh-main', 'created client secret ansible']
     assert 'secret_text' not in result
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_mode_predicts_a_secret_file_that_cannot_be_written(tmp_path):
+    with pytest.raises(ValidationError, match='does not exist'):
+        run(FakeGraph(), check_mode=True, client_secret=secret_opts(secret_file=str(tmp_path / 'no' / 'such')))
 
 
 def test_an_application_found_by_unique_name_is_not_duplicated_when_search_lags():
@@ -428,11 +434,8 @@ def test_derived_unique_name_ignores_case_and_is_stable():
 # --- main() end to end over TLS, as Ansible runs it ------------------------------------------------------------
 
 @pytest.fixture
-def tls_server(scripted_server, tmp_path, monkeypatch):
+def tls_server(scripted_server, tmp_path):
     """The scripted server behind TLS (cloud endpoints must be https) and the CA bundle to trust it."""
-    # requests lets these variables override a session's CA bundle (ca_path); see the report on _http.py.
-    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
-    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
     x509 = pytest.importorskip('cryptography.x509', reason='cryptography builds the test certificate')
     import ipaddress
     from cryptography.hazmat.primitives import hashes, serialization
