@@ -168,14 +168,17 @@ def wap_to_metrics(data, addon_id=None, namespace=DEFAULT_NAMESPACE, max_age=DEF
         if not isinstance(name, str) or not name:
             skip('the metric has no name')
             continue
+        points = metric.get('data_points')
+        if points is None:
+            points = metric.get('values')  # WAP's own name, from a hand-built list
         timed = []
-        for value in metric.get('values') or []:
+        for value in points or []:
             if isinstance(value, Mapping):
                 when = _source_time(value)
                 if when is not None:
                     timed.append((when, value))
         if not timed:
-            skip('no value with a time in the window read' if not metric.get('values') else 'no value has a time')
+            skip('no value with a time in the window read' if not points else 'no value has a time')
             continue
         when, value = max(timed, key=lambda item: item[0])
         if limit is not None and (now - when).total_seconds() > limit:

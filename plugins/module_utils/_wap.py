@@ -145,17 +145,17 @@ def check_token(token, now=None, option='token'):
         raise ValidationError('%s is not a well-formed JWT: its %s is not base64url-encoded JSON object'
                               % (option, 'header' if not header else 'payload'), option=option)
     exp = claims.get('exp')
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or exp != exp:
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
         raise ValidationError('%s has no numeric "exp" (expiry) claim; WAP tokens always carry one' % option,
                               option=option)
     who = _token_subject(claims)
     now_ts = now.timestamp()
     if exp <= now_ts:
         expired_at = datetime.datetime.fromtimestamp(min(exp, 253402300799), UTC)
+        whose = ' for %s' % who if who else ''
         raise ValidationError(
             '%s%s expired at %s (%s ago). Get a new token from the WAP authentication site (the admin site on port'
-            ' 30072, or ADFS) and run again.' % (option, ' for %s' % who if who else '', format_utc(expired_at),
-                                                  _ago(now_ts - exp)),
+            ' 30072, or ADFS) and run again.' % (option, whose, format_utc(expired_at), _ago(now_ts - exp)),
             option=option, token_expired_at=format_utc(expired_at))
     return token, claims
 
@@ -376,8 +376,8 @@ def normalize_metric(raw, warnings):
             grain_seconds, grain_iso = describe(grain)
         except TimeSpanError as exc:
             warnings.append('metric %s: TimeGrain: %s' % (label, exc))
-    values = [normalize_value(v, label, warnings) for v in (fields.get('values') or []) if isinstance(v, dict)]
-    values.sort(key=lambda v: (v['time'] is None, v['time'] or ''))
+    points = [normalize_value(v, label, warnings) for v in (fields.get('values') or []) if isinstance(v, dict)]
+    points.sort(key=_time_order)
     return {
         'name': name,
         'primary_aggregation_type': _str(fields.get('primaryaggregationtype')),
@@ -389,7 +389,7 @@ def normalize_metric(raw, warnings):
         'start_time_raw': fields.get('starttime'),
         'end_time': _time(fields.get('endtime'), label, 'EndTime', warnings),
         'end_time_raw': fields.get('endtime'),
-        'values': values,
+        'data_points': points,
     }
 
 
@@ -402,6 +402,13 @@ def normalize_value(raw, label, warnings):
     for key in ('total', 'minimum', 'maximum', 'count'):
         value[key] = _number(fields.get(key), label, key.capitalize(), warnings)
     return value
+
+
+def _time_order(point):
+    """Oldest first, points without a time last."""
+    if point['time'] is None:
+        return (1, None)
+    return (0, parse_iso(point['time']))
 
 
 def _fields(raw):

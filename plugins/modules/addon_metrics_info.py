@@ -20,7 +20,7 @@ description:
     the values to Azure Monitor.
 version_added: 0.1.0
 author:
-  - azmon.metrics contributors
+  - azmon.metrics contributors (!UNKNOWN)
 extends_documentation_fragment:
   - azmon.metrics.attributes.info_module
 attributes:
@@ -197,8 +197,11 @@ metrics:
       description: WAP's C(EndTime) as it came.
       type: str
       sample: "2026-11-22T10:31:00.0000000Z"
-    values:
-      description: The metric's values, oldest first (values without a time last).
+    data_points:
+      description:
+        - The metric's values (WAP C(Values)), oldest first (values without a time last).
+        - Named C(data_points) rather than C(values) so that C(metric.data_points) works in Jinja (C(values) is
+          a dict method there).
       type: list
       elements: dict
       contains:

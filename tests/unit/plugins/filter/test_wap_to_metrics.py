@@ -25,7 +25,7 @@ def value(time, total, minimum=None, maximum=None, count=1):
 
 def metric(name, values, unit='Bytes'):
     return {'name': name, 'unit': unit, 'primary_aggregation_type': 'Average', 'time_grain': '1.00:00:00',
-            'time_grain_seconds': 86400, 'time_grain_iso8601': 'P1D', 'values': values}
+            'time_grain_seconds': 86400, 'time_grain_iso8601': 'P1D', 'data_points': values}
 
 
 def result(*metrics, addon_id='contoso-backup'):
@@ -132,7 +132,7 @@ def test_min_max_sum_count(wap, expected):
     v.update(wap)
     (entry,) = wap_to_metrics(result(metric('m', [v])), now=NOW)['metrics']
     assert {k: entry[k] for k in ('min', 'max', 'sum', 'count')} == expected
-    assert type(entry['count']) is int
+    assert isinstance(entry['count'], int) and not isinstance(entry['count'], bool)
 
 
 @pytest.mark.parametrize('wap, reason', [
@@ -167,6 +167,11 @@ def test_metrics_without_values_or_name_are_skipped():
         (None, 'the metric has no name'),
     ]
     assert all(s['time'] is None and s['dedupe_key'] is None and s['age_seconds'] is None for s in out['skipped'])
+
+
+def test_hand_built_values_key_is_read_too():
+    out = wap_to_metrics([{'name': 'm', 'values': [value('2026-11-22T10:00:00Z', 1)]}], addon_id='a', now=NOW)
+    assert out['metrics'][0]['sum'] == 1
 
 
 def test_dimensions_and_namespace():

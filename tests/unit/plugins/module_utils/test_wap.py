@@ -224,7 +224,7 @@ def test_request_shape(scripted_server):
     assert result.request_id == 'srv-1'
     assert result.client_request_id == 'my-request-1'
     (req,) = scripted_server.requests
-    path, _, query = req['path'].partition('?')
+    path, _sep, query = req['path'].partition('?')
     assert req['method'] == 'GET'
     assert path == '/addons/my%20addon/metrics'
     assert query == 'startTime=2013-06-20T00%3A00%3A00.0000000Z&endTime=2013-06-23T00%3A00%3A00.0000000Z'
@@ -384,8 +384,8 @@ def test_every_wap_time_form(raw, utc):
     assert warnings == []
     assert metrics[0]['start_time'] == utc
     assert metrics[0]['start_time_raw'] == raw
-    assert metrics[0]['values'][0]['time'] == utc
-    assert metrics[0]['values'][0]['time_raw'] == raw
+    assert metrics[0]['data_points'][0]['time'] == utc
+    assert metrics[0]['data_points'][0]['time_raw'] == raw
 
 
 def test_format_time_trims_fraction():
@@ -414,7 +414,7 @@ def test_normalised_shape():
         'time_grain': '1.00:00:00', 'time_grain_seconds': 86400, 'time_grain_iso8601': 'P1D',
         'start_time': '2013-06-20T00:00:00Z', 'start_time_raw': '2013-06-20T00:00:00Z',
         'end_time': '2013-06-23T00:00:00Z', 'end_time_raw': '2013-06-23T00:00:00.0000000Z',
-        'values': [  # oldest first
+        'data_points': [  # oldest first
             {'time': '2013-06-21T07:00:00Z', 'time_raw': '2013-06-21T07:00:00.0000000Z', 'total': 4.5, 'minimum': 1,
              'maximum': 3.5, 'count': 2},
             {'time': '2013-06-22T07:00:00Z', 'time_raw': '2013-06-22T07:00:00.0000000Z', 'total': 42,
@@ -423,9 +423,19 @@ def test_normalised_shape():
     }
     assert second['unit'] == 'Count'  # ConfigState fallback
     assert second['time_grain_seconds'] == 300 and second['time_grain_iso8601'] == 'PT5M'
-    assert second['start_time'] is None and second['values'] == []
+    assert second['start_time'] is None and second['data_points'] == []
     assert third['name'] == 'camel' and third['unit'] == 'Seconds' and third['time_grain_seconds'] == -30
-    assert third['values'] == []
+    assert third['data_points'] == []
+
+
+def test_values_sort_by_instant_not_by_text():
+    raw = [{'Name': 'm', 'Values': [
+        {'TimeCreated': '2013-06-22T07:00:00.5Z', 'Total': 2},
+        {'TimeCreated': '2013-06-22T07:00:00Z', 'Total': 1},
+        {'TimeCreated': '2013-06-22T01:00:00-07:00', 'Total': 3},  # 08:00Z
+    ]}]
+    metrics, _warnings = normalize_metrics(raw)
+    assert [p['total'] for p in metrics[0]['data_points']] == [1, 2, 3]
 
 
 def test_bad_fields_become_null_with_a_warning():
@@ -437,7 +447,7 @@ def test_bad_fields_become_null_with_a_warning():
     metric = metrics[0]
     assert metric['time_grain'] == 'daily' and metric['time_grain_seconds'] is None
     assert metric['start_time'] is None and metric['start_time_raw'] == 'yesterday'
-    good, bad = metric['values']  # a value without a time sorts last
+    good, bad = metric['data_points']  # a value without a time sorts last
     assert good == {'time': '2013-06-22T07:00:00Z', 'time_raw': '2013-06-22T07:00:00Z', 'total': 7,
                     'minimum': None, 'maximum': None, 'count': 1}
     assert bad['time'] is None and bad['time_raw'] == 'noon'

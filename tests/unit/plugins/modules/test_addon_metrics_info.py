@@ -81,13 +81,6 @@ def as_on_a_managed_node(monkeypatch):
     monkeypatch.setattr(_internal, 'is_controller', False)
 
 
-@pytest.fixture(autouse=True)
-def no_requests_bundle_env(monkeypatch):
-    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify`` (see the xfail below)."""
-    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
-    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
-
-
 @pytest.fixture
 def wap(scripted_server, pki):
     """The scripted server behind TLS; ``wap.https`` is its https URL."""
@@ -141,8 +134,8 @@ def test_happy_path(run_main, wap, pki):
     storage, jobs = result['metrics']
     assert storage['unit'] == 'Bytes' and storage['time_grain_seconds'] == 86400
     assert storage['time_grain_iso8601'] == 'P1D'
-    assert storage['values'] == [{'time': '2013-06-22T07:00:00Z', 'time_raw': '2013-06-22T00:00:00.0000000-07:00',
-                                  'total': 42, 'minimum': None, 'maximum': None, 'count': 2}]
+    assert storage['data_points'] == [{'time': '2013-06-22T07:00:00Z', 'time_raw': '2013-06-22T00:00:00.0000000-07:00',
+                                       'total': 42, 'minimum': None, 'maximum': None, 'count': 2}]
     assert jobs['unit'] == 'Count' and jobs['time_grain_iso8601'] == 'PT5M'
     (req,) = wap.requests
     assert urlsplit(req['path']).path == '/addons/contoso-backup/metrics'
@@ -257,11 +250,9 @@ def test_401_is_not_retried_with_the_same_token(run_main, wap, pki):
     assert len(wap.requests) == 1
 
 
-@pytest.mark.xfail(strict=True, reason='_http.HttpClient sets verify on the session only, and requests replaces a'
-                   " session's verify with REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment: ca_path and"
-                   ' validate_certs=false are ignored there. Fix: pass verify= on every session.request().')
 @pytest.mark.parametrize('tls', [{}, {'ca_path': None, 'validate_certs': False}])
 def test_tls_options_win_over_requests_environment(run_main, wap, pki, monkeypatch, tls):
+    # requests lets REQUESTS_CA_BUNDLE replace a session's verify; ca_path and validate_certs must still win.
     monkeypatch.setenv('REQUESTS_CA_BUNDLE', ssl.get_default_verify_paths().openssl_cafile)
     wap.script = [(200, {}, SAMPLE)]
     result = run_main(addon_metrics_info, args(wap, pki, **tls))
