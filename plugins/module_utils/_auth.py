@@ -202,9 +202,6 @@ def _check_explicit(p, source):
                           % (source, ', '.join(extra)), option='auth_source')
     if p.get('profile') and source not in ('auto', 'credential_file'):
         raise ConfigError('profile is only used with auth_source=credential_file or auto', option='profile')
-    if p.get('access_token') and (p.get('client_id') or p.get('tenant')):
-        raise ConfigError('access_token is a ready token: client_id and tenant cannot be used with it',
-                          option='access_token')
 
 
 def _identity(p, environ, what):

@@ -194,7 +194,7 @@ class Emission:
         first = (stop and stop.to_dict()) or (failures[0] if failures else {})
         detail = ''
         if first:
-            bits = [str(first.get(k)) for k in ('status', 'error_code', 'error_message', 'reason') if first.get(k)]
+            bits = [str(first.get(k)).rstrip('.') for k in ('status', 'error_code', 'error_message', 'reason') if first.get(k)]
             detail = ' First error (request %s, request id %s): %s.' % (
                 first.get('request', 0), first.get('request_id') or first.get('client_request_id'), ': '.join(bits))
         names = [d for d in result['series'] if d['status'] in (FAILED, UNKNOWN, NOT_SENT)][:5]

@@ -184,6 +184,11 @@ def test_nothing_found_lists_what_was_tried():
         assert word in exc.value.msg
 
 
+def test_access_token_ignores_identity_hints_set_for_the_whole_play():
+    plan = resolve({'access_token': 'tok', 'tenant': TENANT, 'client_id': CLIENT})
+    assert (plan.kind, plan.access_token) == ('access_token', 'tok')
+
+
 def test_access_token():
     plan = resolve({'access_token': 'tok'})
     assert (plan.kind, plan.access_token, plan.secrets) == ('access_token', 'tok', ['tok'])
@@ -202,7 +207,6 @@ def test_access_token():
     ({'auth_source': 'env', 'secret': 's'}, ['auth_source=env', 'secret']),
     ({'auth_source': 'access_token'}, ['access_token option']),
     ({'auth_source': 'msi', 'profile': 'p'}, ['profile']),
-    ({'access_token': 'a', 'client_id': 'c'}, ['access_token', 'client_id']),
     ({'cloud_environment': 'Mars'}, ['cloud_environment', 'Mars', 'AzureCloud']),
     ({'access_token': 'a', 'authority_host': 'http://login.example'}, ['authority_host', 'https']),
     ({'access_token': 'a', 'arm_endpoint': 'ftp://x'}, ['arm_endpoint', 'https']),
