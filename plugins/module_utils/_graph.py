@@ -209,13 +209,14 @@ class GraphClient:
         app_id = require_guid(app_id, 'app_id')
         return self.get_or_none('servicePrincipals' + key_segment('appId', app_id))
 
-    def ensure_service_principal(self, app_id):
+    def ensure_service_principal(self, app_id, display_name=None):
         """Create the service principal of ``app_id`` if missing (idempotent upsert); return it."""
         app_id = require_guid(app_id, 'app_id')
         path = 'servicePrincipals' + key_segment('appId', app_id)
+        body = {'displayName': display_name} if display_name else {}
 
         def upsert():
-            resp = self.call('PATCH', path, json_body={}, headers={'Prefer': 'create-if-missing'}, ok=(200, 201, 204))
+            resp = self.call('PATCH', path, json_body=body, headers={'Prefer': 'create-if-missing'}, ok=(200, 201, 204))
             doc = resp.json() if resp.status in (200, 201) else None
             if doc and doc.get('id'):
                 return doc

@@ -490,7 +490,7 @@ class Registration:
         if sp is None:
             self.changes.append('created service principal')
             if not self.check_mode:
-                sp = self.graph.ensure_service_principal(app['appId'])
+                sp = self.graph.ensure_service_principal(app['appId'], app.get('displayName'))
         fics_after = self.apply_federated(app, existing_fics)
         secret_result, secrets_after = self.apply_secret(app)
         certs_after = self.apply_certificates(app)

@@ -85,7 +85,7 @@ class FakeGraph:
         self.sps.pop(app['appId'], None)
         return True
 
-    def ensure_service_principal(self, app_id):
+    def ensure_service_principal(self, app_id, display_name=None):
         self.writes.append(('ensure_service_principal', app_id))
         self.sps.setdefault(app_id, {'id': str(uuid.uuid4()), 'appId': app_id})
         return copy.deepcopy(self.sps[app_id])
@@ -498,6 +498,7 @@ def test_main_creates_over_the_wire(tls_server, run_main):
     assert "O%27%27Brien" in reqs[1]['path']
     assert json.loads(reqs[2]['body']) == {'displayName': "O'Brien publisher"}
     assert reqs[3]['path'] == "/v1.0/servicePrincipals(appId='%s')" % APP['appId']
+    assert json.loads(reqs[3]['body']) == {'displayName': "O'Brien publisher"}
     assert json.loads(reqs[4]['body'])['audiences'] == ['api://AzureADTokenExchange']
     assert all(r['headers']['Authorization'] == 'Bearer opaque-graph-token' for r in reqs)
 
