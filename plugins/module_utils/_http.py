@@ -276,13 +276,15 @@ class HttpClient:
         attempt = 0
         waited = 0.0
         refreshed = False
-        client_request_id = new_request_id()
+        given = {k.lower(): v for k, v in (headers or {}).items()}.get(CLIENT_REQUEST_ID_HEADER)
+        client_request_id = given or new_request_id()
         while True:
             attempt += 1
-            send_headers = {CLIENT_REQUEST_ID_HEADER: client_request_id, 'Accept': 'application/json'}
+            send_headers = {'Accept': 'application/json'}
             if token is not None:
                 send_headers['Authorization'] = 'Bearer ' + token.token()
-            send_headers.update(headers or {})
+            send_headers.update({k: v for k, v in (headers or {}).items() if k.lower() != CLIENT_REQUEST_ID_HEADER})
+            send_headers[CLIENT_REQUEST_ID_HEADER] = client_request_id
             self.stats['requests'] += 1
             try:
                 # verify is passed on every call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the

@@ -266,3 +266,13 @@ def test_ca_path_wins_over_requests_environment(tmp_path, monkeypatch):
             strict.request('POST', server.url + '/x', 'test', json_body={})
     finally:
         server.stop()
+
+
+def test_a_caller_given_client_request_id_is_used_and_reported(scripted_server):
+    scripted_server.script = [(404, {}, {'error': {'code': 'NotFound', 'message': 'x'}})]
+    http, _ = client()
+    with pytest.raises(ServiceError) as exc:
+        http.request('GET', scripted_server.url + '/', 'wap', headers={'X-MS-Client-Request-Id': 'mine-1'})
+    assert exc.value.details['client_request_id'] == 'mine-1'
+    assert scripted_server.requests[0]['headers']['x-ms-client-request-id'] == 'mine-1'
+    assert 'X-MS-Client-Request-Id' not in scripted_server.requests[0]['headers']
