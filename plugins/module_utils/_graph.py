@@ -164,23 +164,26 @@ class GraphClient:
         return self.get_or_none('applications/%s' % object_id, '$select=' + ','.join(select) if select else None)
 
     def create_application(self, display_name, unique_name=None):
-        """Create an application and return it.
+        """Create an application; return ``(application, created)``.
 
         With ``unique_name`` the create is an idempotent upsert
         (``PATCH applications(uniqueName=...)`` with ``Prefer: create-if-missing``):
-        sending it twice never makes two applications.  Without it, a plain
-        ``POST`` that is never repeated after an unclear failure.
+        sending it twice never makes two applications, and ``created`` is
+        ``False`` when Graph answers 204 because one already had that unique
+        name (an earlier run whose application searches did not show yet).
+        Without it, a plain ``POST`` that is never repeated after an unclear failure.
         """
         body = {'displayName': display_name}
         if unique_name is None:
-            return self.call('POST', 'applications', json_body=body, ok=(201,)).json()
+            return self.call('POST', 'applications', json_body=body, ok=(201,)).json(), True
         path = 'applications' + key_segment('uniqueName', unique_name)
         resp = self.call('PATCH', path, json_body=body, headers={'Prefer': 'create-if-missing'}, ok=(200, 201, 204))
-        created = resp.json() if resp.status in (200, 201) else None
-        if created and created.get('id'):
-            return created
-        # 204: it existed already (a concurrent or earlier run made it); read it back.
-        return self.eventually(lambda: self._must(self.get_json(path), path), 'application %s' % unique_name)
+        doc = resp.json() if resp.status in (200, 201) else None
+        if doc and doc.get('id'):
+            return doc, resp.status == 201
+        # 204: it existed already and was updated; read it back.
+        app = self.eventually(lambda: self._must(self.get_or_none(path), path), 'application %s' % unique_name)
+        return app, False
 
     def update_application(self, object_id, body):
         object_id = require_guid(object_id, 'application object id')

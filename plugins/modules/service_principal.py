@@ -473,12 +473,16 @@ class Registration:
                                   option='app_id')
         sp = None
         existing_fics = []
+        created = False
         if app is None:
             before = {'state': 'absent'}
-            self.changes.append('created application %s' % w['display_name'])
-            if not self.check_mode:
-                app = self.graph.create_application(w['display_name'], w['unique_name'])
-        else:
+            if self.check_mode:
+                self.changes.append('created application %s' % w['display_name'])
+            else:
+                app, created = self.graph.create_application(w['display_name'], w['unique_name'])
+                if created:
+                    self.changes.append('created application %s' % w['display_name'])
+        if app is not None and not created:
             sp = self.graph.service_principal_by_app_id(app['appId'])
             existing_fics = self.graph.federated_credentials(app['id'])
             before = self.snapshot(app, sp, existing_fics)

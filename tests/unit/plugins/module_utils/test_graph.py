@@ -169,8 +169,8 @@ def test_application_lookups_use_quoted_alternate_keys(scripted_server):
 
 def test_create_application_with_unique_name_is_an_upsert(scripted_server):
     scripted_server.script = [(201, {}, {'id': OBJ_ID, 'appId': APP_ID, 'uniqueName': 'u-1'})]
-    app = graph(scripted_server).create_application('Publisher', 'u-1')
-    assert app['appId'] == APP_ID
+    app, created = graph(scripted_server).create_application('Publisher', 'u-1')
+    assert app['appId'] == APP_ID and created is True
     req, = scripted_server.requests
     assert req['method'] == 'PATCH'
     assert req['path'] == "/v1.0/applications(uniqueName='u-1')"
@@ -180,8 +180,8 @@ def test_create_application_with_unique_name_is_an_upsert(scripted_server):
 
 def test_create_application_upsert_204_reads_the_existing_one_back(scripted_server):
     scripted_server.script = [(204, {}, b''), (200, {}, {'id': OBJ_ID, 'appId': APP_ID})]
-    app = graph(scripted_server).create_application('Publisher', 'u-1')
-    assert app['id'] == OBJ_ID
+    app, created = graph(scripted_server).create_application('Publisher', 'u-1')
+    assert app['id'] == OBJ_ID and created is False
     assert [r['method'] for r in scripted_server.requests] == ['PATCH', 'GET']
 
 

@@ -73,7 +73,11 @@ class FakeGraph:
 
     def create_application(self, display_name, unique_name=None):
         self.writes.append(('create_application', display_name, unique_name))
-        return copy.deepcopy(self.add_app(display_name, unique_name, new=True))
+        existing = next((a for a in self.apps.values() if unique_name and a.get('uniqueName') == unique_name), None)
+        if existing is not None:   # the upsert found it: Graph answers 204
+            self.apps[existing['id']]['displayName'] = display_name
+            return dict(existing, displayName=display_name), False
+        return copy.deepcopy(self.add_app(display_name, unique_name, new=True)), True
 
     def update_application(self, object_id, body):
         self.writes.append(('update_application', object_id, body))
@@ -202,6 +206,19 @@ def test_an_application_found_by_unique_name_is_not_duplicated_when_search_lags(
     result = run(graph)
     assert result['changed'] is False and graph.writes == []
     assert len(graph.apps) == 1
+
+
+def test_upsert_that_finds_an_application_reports_no_creation():
+    graph = FakeGraph()
+    first = run(graph)
+    graph.writes.clear()
+    # Neither the key read nor the search sees it yet (another replica); the upsert lands on it.
+    graph.application_by_unique_name = lambda name: None
+    graph.stale_search = True
+    result = run(graph)
+    assert result['changed'] is False and result['changes'] == []
+    assert graph.writes == [('create_application', 'metrics-publisher', derived_unique_name('metrics-publisher'))]
+    assert result['app_id'] == first['app_id'] and len(graph.apps) == 1
 
 
 def test_existing_application_without_service_principal_gets_one():
