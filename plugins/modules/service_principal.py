@@ -428,7 +428,6 @@ class Registration:
         self.no_log = no_log
         self.warn = warn or (lambda msg: None)
         self.changes = []
-        self.result = {}
 
     # ------------------------------------------------------------------------- lookup
     def find_application(self):
