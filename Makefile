@@ -53,7 +53,7 @@ SANITY_ARGS ?=
 UNITS_ARGS ?=
 INTEGRATION_ARGS ?=
 PYTEST_ARGS ?=
-UNITS_PYTHONS_219 ?= 3.10 3.12
+UNITS_PYTHONS_219 ?= 3.10
 UNITS_PYTHONS_221 ?= 3.13
 INTEGRATION_PYTHON ?= 3.11
 
@@ -118,7 +118,7 @@ $(VENV)/.stamp: $(TOOLS)/requirements-2.19.txt
 		@$(VENV)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_219)"; $(PYTHON_219) -m venv $(VENV); }
 		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 		@$(VENV)/bin/python -m pip freeze --all > $(VENV)/pip-freeze.txt
-		@$(VENV)/bin/ansible --version | head -n 1
+		@$(VENV)/bin/python -c 'import ansible.release as r, sys; print("$(VENV): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
 		@touch $@
 
 $(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
@@ -126,7 +126,7 @@ $(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
 		@$(VENV_221)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_221); echo "creating $(VENV_221) with $(PYTHON_221)"; $(PYTHON_221) -m venv $(VENV_221); }
 		$(VENV_221)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 		@$(VENV_221)/bin/python -m pip freeze --all > $(VENV_221)/pip-freeze.txt
-		@$(VENV_221)/bin/ansible --version | head -n 1
+		@$(VENV_221)/bin/python -c 'import ansible.release as r, sys; print("$(VENV_221): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
 		@touch $@
 
 # ---------------------------------------------------------------------------------------------
