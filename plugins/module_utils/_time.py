@@ -44,7 +44,10 @@ def parse_iso(value, naive_tz=UTC):
     except ValueError as exc:
         raise TimeFormatError('%r is not a valid date and time: %s' % (value, exc)) from None
     when = when.replace(tzinfo=_zone(match.group('tz')) or naive_tz)
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        raise TimeFormatError('%r is outside the range of dates (years 1 to 9999 in UTC)' % (value,)) from None
 
 
 def _zone(text):
@@ -82,7 +85,11 @@ def parse_time(value, now=None, allow_relative=False):
         match = _RELATIVE.match(text)
         if match:
             seconds = float(match.group('num')) * _UNIT_SECONDS[match.group('unit').lower()]
-            return now + datetime.timedelta(seconds=seconds if match.group('sign') == '+' else -seconds)
+            try:
+                return now + datetime.timedelta(seconds=seconds if match.group('sign') == '+' else -seconds)
+            except OverflowError:
+                raise TimeFormatError('%r is too far from now (the range of dates is years 1 to 9999)'
+                                      % (value,)) from None
     try:
         return parse_iso(text)
     except TimeFormatError:
@@ -104,7 +111,8 @@ def _from_epoch(seconds):
 def format_utc(when, fraction_digits=0):
     """``2026-11-22T10:31:00Z``: UTC with ``Z``; ``fraction_digits`` (0 to 7) as .NET round-trip writes them."""
     when = when.astimezone(UTC)
-    text = when.strftime('%Y-%m-%dT%H:%M:%S')
+    # not strftime('%Y'): glibc writes years before 1000 without leading zeros, which is no ISO 8601
+    text = '%04d-%02d-%02dT%02d:%02d:%02d' % (when.year, when.month, when.day, when.hour, when.minute, when.second)
     if fraction_digits:
         text += '.' + ('%06d' % when.microsecond + '0')[:fraction_digits]
     return text + 'Z'
