@@ -60,7 +60,11 @@ def parse_timespan(text):
         match = _ISO.match(value)
         if not match:
             raise TimeSpanError('%r is not a TimeSpan: expected %s' % (text, FORMS))
-        ticks = _iso_ticks(match)
+        try:
+            ticks = _iso_ticks(match)
+        except ValueError:
+            # int() refuses more than 4300 digits (Python 3.11+, 3.10.7+): far beyond any TimeSpan anyway
+            raise TimeSpanError('%r is outside the range of a .NET TimeSpan (about 29,227 years)' % (text,)) from None
     if match.group('sign'):
         ticks = -ticks
     if ticks > MAX_TICKS or ticks < MIN_TICKS:
