@@ -42,7 +42,7 @@ ASSIGNMENTS_PATH = '/providers/Microsoft.Authorization/roleAssignments'
 MAX_PAGES = 200
 WRITE_ROLES = 'Owner, User Access Administrator or Role Based Access Control Administrator'
 NEEDED = {
-    'read': ('Microsoft.Authorization/roleAssignments/read', 'any role that can read, such as Reader'),
+    'read': ('Microsoft.Authorization/roleAssignments/read', 'Reader (and most other roles)'),
     'write': ('Microsoft.Authorization/roleAssignments/write', WRITE_ROLES),
     'delete': ('Microsoft.Authorization/roleAssignments/delete', WRITE_ROLES),
 }
@@ -163,8 +163,9 @@ class ArmClient:
         permission, roles = NEEDED[action]
         caller = self.caller()
         return _retype(AuthorizationFailed, exc,
-                       '%s: %s is not allowed to %s role assignments at scope %s (HTTP %s %s). It needs %s there,'
-                       ' which %s at that scope or a parent scope grant.%s' % (
+                       '%s: %s is not allowed to %s role assignments at scope %s (HTTP %s %s). It needs the'
+                       ' permission %s at that scope, which the built-in roles %s grant when assigned there or at a'
+                       ' parent scope.%s' % (
                            SERVICE, caller, action, scope, exc.status, exc.code or '', permission, roles,
                            ' ARM said: %s' % exc.message if exc.message else ''),
                        scope=str(scope), caller=caller, required_permission=permission)
