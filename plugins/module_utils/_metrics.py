@@ -107,7 +107,10 @@ def _number(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:   # an int beyond the range of a double
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -160,7 +163,14 @@ def _stats(entry, where, problems):
         if len(numbers) > MAX_COUNT:
             problems.add(where, 'values', 'must hold at most %d numbers' % MAX_COUNT)
             return None
-        return min(numbers), max(numbers), math.fsum(numbers), len(numbers)
+        try:
+            total = math.fsum(numbers)
+        except OverflowError:
+            total = math.inf
+        if not math.isfinite(total):
+            problems.add(where, 'values', 'must add up to a finite number (the sum is beyond the range of a double)')
+            return None
+        return min(numbers), max(numbers), total, len(numbers)
     missing = [k for k in STAT_KEYS if entry.get(k) is None]
     if missing:
         problems.add(where, '/'.join(missing), 'must be given with the other explicit aggregates (min, max, sum and count)')
@@ -411,6 +421,10 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
                 raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the most'
                                       ' is %d' % (', '.join(str(m.index) for m in members[:5]), count,
                                                   members[0].describe(), MAX_COUNT))
+            if not math.isfinite(total):
+                raise ValidationError('metrics: entries %s add up to a sum beyond the range of a double for one'
+                                      ' series-minute (%s)' % (', '.join(str(m.index) for m in members[:5]),
+                                                               members[0].describe()))
             dims = '"dimValues":%s,' % json.dumps(list(dim_values), ensure_ascii=False) if dim_names else ''
             text = '{' + dims + _series_json((low, high, total, count)) + '}'
             items.append((text, len(text.encode('utf-8')), members))
