@@ -249,7 +249,7 @@ def token_claims(token):
 
 def _import_identity():
     try:
-        import azure.identity as identity  # pylint: disable=import-outside-toplevel
+        from azure import identity  # pylint: disable=import-outside-toplevel
         from azure.core import exceptions as core_exceptions  # pylint: disable=import-outside-toplevel
         from azure.core.pipeline.transport import RequestsTransport  # pylint: disable=import-outside-toplevel
     except ImportError:

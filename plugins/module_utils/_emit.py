@@ -198,8 +198,7 @@ class Emission:
             detail = ' First error (request %s, request id %s): %s.' % (
                 first.get('request', 0), first.get('request_id') or first.get('client_request_id'), ': '.join(bits))
         names = [d for d in result['series'] if d['status'] in (FAILED, UNKNOWN, NOT_SENT)][:5]
-        named = '; '.join('metrics[%d] %s/%s %s %s' % (d['index'], d['namespace'], d['metric'], d['dimensions'],
-                                                      d['status']) for d in names)
-        return '%s.%s Affected: %s%s' % (', '.join(parts), detail, named,
-                                        ' (see series)' if len(names) < result['series_failed'] + result['series_unknown']
-                                        + result['series_not_sent'] else '')
+        named = '; '.join('metrics[%(index)d] %(namespace)s/%(metric)s %(dimensions)s %(status)s' % d for d in names)
+        affected = result['series_failed'] + result['series_unknown'] + result['series_not_sent']
+        more = ' (see series)' if len(names) < affected else ''
+        return '%s.%s Affected: %s%s' % (', '.join(parts), detail, named, more)

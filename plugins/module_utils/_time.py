@@ -10,6 +10,7 @@ nor seven fraction digits, so the parsing is done here.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 UTC = datetime.timezone.utc
@@ -100,7 +101,7 @@ def parse_time(value, now=None, allow_relative=False):
 
 
 def _from_epoch(seconds):
-    if seconds != seconds or seconds in (float('inf'), float('-inf')):
+    if not math.isfinite(seconds):
         raise TimeFormatError('%r is not a time' % (seconds,))
     try:
         return datetime.datetime.fromtimestamp(seconds, UTC)

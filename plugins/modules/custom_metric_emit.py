@@ -9,6 +9,7 @@ DOCUMENTATION = r'''
 module: custom_metric_emit
 short_description: Emit Azure Monitor custom metrics for one resource, validated, batched and idempotent
 version_added: 0.1.0
+author: azmon.metrics maintainers (!UNKNOWN)
 description:
   - Sends custom metrics for one Azure resource to the regional ingestion endpoint
     (C(POST https://{region}.monitoring.azure.com{resourceId}/metrics)).
@@ -23,7 +24,7 @@ description:
   - Azure adds up every post for a series-minute, so a request whose outcome is unclear is never re-sent
     blindly. The body is only written after the service answers C(100 Continue); failures before that, HTTP 429,
     and 503 with C(Retry-After) are retried (never past the time window). A timeout or a broken connection after
-    the body was written, HTTP 500, 502, 504 and 503 without C(Retry-After) make those series C(unknown): they
+    the body was written, HTTP 500, 502, 504 and 503 without C(Retry-After) make those series C(unknown); they
     are recorded in the ledger and the task fails naming them. A later run does not re-send them unless
     O(resend_unknown=true).
   - The signed-in principal needs the Monitoring Metrics Publisher role on the resource or a parent scope (see
@@ -103,8 +104,8 @@ options:
     type: str
   metrics_file:
     description:
-      - A file on the managed node holding the entries of O(metrics): JSON (a list, or a mapping with a C(metrics)
-        list), ndjson or JSON Lines (C(.ndjson), C(.jsonl), one entry a line) or YAML (C(.yml), C(.yaml)).
+      - A file on the managed node holding the entries of O(metrics), as JSON (a list, or a mapping with a
+        C(metrics) list), ndjson or JSON Lines (C(.ndjson), C(.jsonl), one entry a line) or YAML (C(.yml), C(.yaml)).
       - For large batches this is much cheaper than O(metrics), which Ansible templates, copies and echoes entry by
         entry.
       - Mutually exclusive with O(metric) and O(metrics).
@@ -144,7 +145,7 @@ options:
     default: 30
   compress:
     description:
-      - Send bodies gzip-compressed (C(Content-Encoding: gzip)).
+      - Send bodies gzip-compressed, with the header C(Content-Encoding) set to C(gzip).
     type: bool
     default: true
   max_request_bytes:

@@ -167,7 +167,7 @@ def test_gives_up_after_max_attempts(scripted_server):
 
 def test_final_error_is_not_retried_and_carries_the_service_code(scripted_server):
     scripted_server.script = [(400, {'request-id': 'g1'}, {'error': {'code': 'BadRequest', 'message': 'dims'}})]
-    http, _ = client()
+    http = client()[0]
     with pytest.raises(ServiceError) as exc:
         http.request('GET', scripted_server.url + '/v1.0/applications?$filter=x', 'graph')
     assert 'HTTP 400 BadRequest: dims' in exc.value.msg
@@ -189,7 +189,7 @@ class CountingToken(TokenSource):
 
 def test_401_refreshes_the_token_once(scripted_server):
     scripted_server.script = [(401, {}, {}), (200, {}, {})]
-    http, _ = client()
+    http = client()[0]
     token = CountingToken()
     http.request('GET', scripted_server.url + '/', 'arm', token=token)
     assert [r['headers']['Authorization'] for r in scripted_server.requests] == ['Bearer token-0', 'Bearer token-1']
@@ -197,7 +197,7 @@ def test_401_refreshes_the_token_once(scripted_server):
 
 def test_second_401_fails(scripted_server):
     scripted_server.script = [(401, {}, {'error': {'code': 'InvalidAudience', 'message': 'aud'}})] * 2
-    http, _ = client()
+    http = client()[0]
     token = CountingToken()
     with pytest.raises(ServiceError) as exc:
         http.request('POST', scripted_server.url + '/', 'ingestion', token=token)
@@ -213,7 +213,7 @@ def test_static_token_refusal_surfaces_as_auth_error(scripted_server):
             raise AuthError('cannot be refreshed')
 
     scripted_server.script = [(401, {}, {})]
-    http, _ = client()
+    http = client()[0]
     with pytest.raises(AuthError):
         http.request('GET', scripted_server.url + '/', 'arm', token=Static())
 
@@ -257,11 +257,11 @@ def test_ca_path_wins_over_requests_environment(tmp_path, monkeypatch):
     try:
         monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
         monkeypatch.setenv('CURL_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
-        http, _ = client(ca_path=server.cert)
+        http = client(ca_path=server.cert)[0]
         assert http.request('POST', server.url + '/x', 'test', json_body={}).status == 200
-        insecure, _ = client(validate_certs=False)
+        insecure = client(validate_certs=False)[0]
         assert insecure.request('POST', server.url + '/x', 'test', json_body={}).status == 200
-        strict, _ = client()
+        strict = client()[0]
         with pytest.raises(TransportError, match='TLS verification failed'):
             strict.request('POST', server.url + '/x', 'test', json_body={})
     finally:
@@ -270,7 +270,7 @@ def test_ca_path_wins_over_requests_environment(tmp_path, monkeypatch):
 
 def test_a_caller_given_client_request_id_is_used_and_reported(scripted_server):
     scripted_server.script = [(404, {}, {'error': {'code': 'NotFound', 'message': 'x'}})]
-    http, _ = client()
+    http = client()[0]
     with pytest.raises(ServiceError) as exc:
         http.request('GET', scripted_server.url + '/', 'wap', headers={'X-MS-Client-Request-Id': 'mine-1'})
     assert exc.value.details['client_request_id'] == 'mine-1'

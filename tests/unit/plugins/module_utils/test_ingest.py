@@ -57,7 +57,7 @@ def sender(server, attempts=4, timeout=2.0, compress=True):
 
 def test_delivered_with_headers(server):
     server.script = [('ok', 200, {'x-ms-request-id': 'srv-1'}, {'approximateCount': 1})]
-    snd, _ = sender(server)
+    snd = sender(server)[0]
     out = snd.send(server.url + '/eastus/subscriptions/x/metrics', BODY, 'application/json')
     assert (out.state, out.request_id, out.attempts) == (DELIVERED, 'srv-1', 1)
     headers = server.requests[0]['headers']
@@ -70,7 +70,7 @@ def test_delivered_with_headers(server):
 
 
 def test_uncompressed(server):
-    snd, _ = sender(server, compress=False)
+    snd = sender(server, compress=False)[0]
     assert snd.send(server.url + '/m', BODY, 'application/json').state == DELIVERED
     assert 'Content-Encoding' not in server.requests[0]['headers']
     assert int(server.requests[0]['headers']['Content-Length']) == len(BODY)
@@ -94,7 +94,7 @@ def test_reset_after_the_body_is_unknown_and_not_repeated(server):
 
 def test_timeout_after_the_body_is_unknown(server):
     server.script = ['hang']
-    snd, _ = sender(server, timeout=1.0)
+    snd = sender(server, timeout=1.0)[0]
     out = snd.send(server.url + '/m', BODY, 'application/json')
     assert out.state == UNKNOWN and 'no answer within' in out.reason
 
@@ -133,7 +133,7 @@ def test_throttling_past_the_deadline_fails_without_ingesting(server):
 def test_early_final_answer_reads_the_error_and_sends_no_body(server):
     server.script = [('early', 400, {'Content-Type': 'application/json'},
                       json.dumps({'error': {'code': 'RegionMismatch', 'message': 'wrong region'}}).encode())]
-    snd, _ = sender(server)
+    snd = sender(server)[0]
     out = snd.send(server.url + '/m', BODY, 'application/json')
     assert (out.state, out.status, out.code, out.message, out.systemic) == (FAILED, 400, 'RegionMismatch', 'wrong region', True)
     assert server.received == []
@@ -141,28 +141,28 @@ def test_early_final_answer_reads_the_error_and_sends_no_body(server):
 
 def test_401_refreshes_once(server):
     server.script = [('early', 401), ('ok', 200, {}, {})]
-    snd, _ = sender(server)
+    snd = sender(server)[0]
     assert snd.send(server.url + '/m', BODY, 'application/json').state == DELIVERED
     assert [r['headers']['Authorization'] for r in server.requests] == ['Bearer tok-0', 'Bearer tok-1']
 
 
 def test_second_401_fails_systemically(server):
     server.script = [('early', 401), ('early', 401, {}, b'{"error":{"code":"InvalidAudience","message":"aud"}}')]
-    snd, _ = sender(server)
+    snd = sender(server)[0]
     out = snd.send(server.url + '/m', BODY, 'application/json')
     assert (out.state, out.code, out.systemic) == (FAILED, 'InvalidAudience', True)
 
 
 def test_server_that_never_sends_continue_still_gets_the_body(server):
     server.script = ['silent_continue']
-    snd, _ = sender(server)
+    snd = sender(server)[0]
     assert snd.send(server.url + '/m', BODY, 'application/json').state == DELIVERED
     assert server.received == [BODY]
 
 
 def test_keep_alive_reuses_the_connection(server):
-    snd, _ = sender(server)
-    for _ in range(3):
+    snd = sender(server)[0]
+    for attempt in range(3):
         assert snd.send(server.url + '/m', BODY, 'application/json').state == DELIVERED
     assert len(snd.transport._connections) == 1  # pylint: disable=protected-access
 

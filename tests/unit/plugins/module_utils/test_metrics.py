@@ -208,8 +208,8 @@ def test_region():
 
 def test_pack_builds_the_documented_shape():
     pts = points([
-        {'metric': 'QueueDepth', 'namespace': 'QueueProcessing', 'dimensions': {'QueueName': 'ImagesToProcess',
-                                                                                 'MessageType': 'JPEG'},
+        {'metric': 'QueueDepth', 'namespace': 'QueueProcessing',
+         'dimensions': {'QueueName': 'ImagesToProcess', 'MessageType': 'JPEG'},
          'min': 3, 'max': 20, 'sum': 28, 'count': 3, 'time': '2026-11-22T10:31:00Z'}])
     (req,) = pack(pts)
     assert req.content_type == 'application/json'

@@ -135,7 +135,7 @@ def test_splitting_stops_after_a_systemic_error(run_main, server, args):
 
 
 def test_dedupe_false_sends_every_time(run_main, server, args, tmp_path):
-    for _ in range(2):
+    for attempt in range(2):
         assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe=False))['series_sent'] == 1
     assert len(server.requests) == 2
     assert not (tmp_path / 'ledger.sqlite3').exists()
