@@ -420,7 +420,7 @@ class ArmService(Service):
             end = timeutil.utcnow().replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
             return end - datetime.timedelta(hours=1), end
         try:
-            first, _, second = text.partition("/")
+            first, _sep, second = text.partition("/")
             start = timeutil.parse_iso(first, datetime.timezone.utc)
             if second.upper().startswith("P"):
                 end = start + timeutil.parse_duration(second.upper())

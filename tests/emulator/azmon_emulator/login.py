@@ -125,7 +125,7 @@ class LoginService(Service):
         basic = req.header("Authorization") or ""
         if basic.lower().startswith("basic "):
             try:
-                user, _, password = base64.b64decode(basic[6:]).decode("utf-8").partition(":")
+                user, _sep, password = base64.b64decode(basic[6:]).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError) as exc:
                 raise LoginError(401, "invalid_client", 7000215, "Invalid client secret provided.") from exc
             form.setdefault("client_id", urllib.parse.unquote_plus(user))
@@ -262,7 +262,7 @@ class LoginService(Service):
                              "used by client: '%s'. Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see "
                              "configured keys for app Id '%s'.]" % (header.get("x5t") or header.get("x5t#S256"), app["appId"]))
         try:
-            _, claims = jwt.verify_signature(assertion, cred["_publicKey"])
+            claims = jwt.verify_signature(assertion, cred["_publicKey"])[1]
         except jwt.JWTError as exc:
             raise LoginError(401, "invalid_client", 700027, "Client assertion failed signature validation. [Reason - %s]" % exc) from exc
         if str(claims.get("iss", "")).lower() != app["appId"] or str(claims.get("sub", "")).lower() != app["appId"]:

@@ -24,7 +24,7 @@ class Request:
         self.handler = handler
         self.service = service
         self.method = handler.command
-        self.raw_path, _, self.query_string = handler.path.partition("?")
+        self.raw_path, _sep, self.query_string = handler.path.partition("?")
         self.path = urllib.parse.unquote(self.raw_path)
         self.query_multi = urllib.parse.parse_qs(self.query_string, keep_blank_values=True)
         self.query = {k: v[0] for k, v in self.query_multi.items()}
@@ -105,7 +105,7 @@ class Request:
 
     def bearer(self):
         value = self.headers.get("Authorization") or ""
-        scheme, _, token = value.partition(" ")
+        scheme, _sep, token = value.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
         return token.strip()
@@ -159,7 +159,7 @@ class Service:
 def redacted_authorization(value):
     if not value:
         return None
-    scheme, _, token = value.partition(" ")
+    scheme, _sep, token = value.partition(" ")
     claims = jwt.unverified_claims(token.strip())
     if claims is None:
         return {"scheme": scheme, "claims": None}

@@ -149,9 +149,9 @@ def test_list_filters_and_paging(c):
     assert NAME1 not in names and NAME2 not in names        # below / elsewhere
     assert "f0000001-0000-4000-8000-000000000001" in names   # inherited from the subscription
     assert "f0000004-0000-4000-8000-000000000004" in names   # at the resource group
-    mine, _ = collect(_ra_path(c.sub + "/resourceGroups/rg-demo"), "principalId eq '%s'" % nobody)
+    mine = collect(_ra_path(c.sub + "/resourceGroups/rg-demo"), "principalId eq '%s'" % nobody)[0]
     assert {i["name"] for i in mine} == {NAME1}               # below included, rg-other excluded
-    whole, _ = collect(_ra_path(c.sub), "principalId eq '%s'" % nobody)
+    whole = collect(_ra_path(c.sub), "principalId eq '%s'" % nobody)[0]
     assert {i["name"] for i in whole} == {NAME1, NAME2}
     resp = c.arm("GET", _ra_path(c.sub), params={"$filter": "roleName eq 'x'"})
     assert resp.status_code == 400

@@ -76,11 +76,11 @@ def test_login_outage_status_and_reset(c):
 def test_nth_every_path_and_probability(c):
     c.token("publisher")
     _fault(c, service="ingest", action="status", status=503, nth=2)
-    codes = [c.post_metrics(doc()).status_code for _ in range(3)]
+    codes = [c.post_metrics(doc()).status_code for attempt in range(3)]
     assert codes == [200, 503, 200]
     c.admin("POST", "/_admin/faults", {"clear": True})
     _fault(c, service="ingest", action="status", status=429, every=2)
-    assert [c.post_metrics(doc()).status_code for _ in range(4)] == [200, 429, 200, 429]
+    assert [c.post_metrics(doc()).status_code for attempt in range(4)] == [200, 429, 200, 429]
     c.admin("DELETE", "/_admin/faults")
     _fault(c, service="ingest", action="status", status=503, path="westeurope")
     assert c.post_metrics(doc()).status_code == 200
