@@ -101,7 +101,11 @@ def parse_time(value, now=None, allow_relative=False):
 
 
 def _from_epoch(seconds):
-    if not math.isfinite(seconds):
+    try:
+        finite = math.isfinite(seconds)
+    except OverflowError:   # an int beyond the range of a double
+        raise TimeFormatError('%r epoch seconds is out of range' % (seconds,)) from None
+    if not finite:
         raise TimeFormatError('%r is not a time' % (seconds,))
     try:
         return datetime.datetime.fromtimestamp(seconds, UTC)
