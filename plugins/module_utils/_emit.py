@@ -120,7 +120,13 @@ class Emission:
                 continue
             inflight = self.ledger.begin(keys, owner) if self.ledger is not None else None
             oldest = min(p.minute for p in req.points).timestamp()
-            outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
+            try:
+                outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
+            except AzmonError as exc:
+                # Signing in failed, or TLS verification: nothing of this request reached the service.
+                if inflight is not None and not getattr(exc, 'sent', False):
+                    self.ledger.finish(inflight, keys, None)
+                raise
             if self.ledger is not None:
                 settled = {DELIVERED: L_DELIVERED, UNKNOWN: L_UNKNOWN, FAILED: None}[outcome.state]
                 self.ledger.finish(inflight, keys, settled, outcome.request_id or outcome.client_request_id)
