@@ -118,7 +118,15 @@ class Emission:
                 self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
                                          'state': NOT_SENT})
                 continue
-            inflight = self.ledger.begin(keys, owner) if self.ledger is not None else None
+            inflight = None
+            if self.ledger is not None:
+                inflight, others = self.ledger.claim(keys, owner, abandoned, resend_unknown=self.resend_unknown)
+                if others:
+                    # another process delivered or took some of these series since they were looked up
+                    req = self._without(req, others, number)
+                    if req is None:
+                        continue
+                    keys = [p.key for p in req.points]
             oldest = min(p.minute for p in req.points).timestamp()
             try:
                 outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
@@ -144,6 +152,23 @@ class Emission:
         if failed:
             raise EmissionFailed(self._failure_message(result, stop), **result)
         return result
+
+    def _without(self, req, others, number):
+        """``req`` without the series ``others`` holds (marked accordingly), or ``None`` when none is left."""
+        status = {L_DELIVERED: SKIPPED, L_UNKNOWN: UNKNOWN_SKIPPED}
+        remaining = []
+        for point in req.points:
+            if point.key in others:
+                self.status[point.index] = status.get(others[point.key], IN_FLIGHT)
+            else:
+                remaining.append(point)
+        if not remaining:
+            self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
+                                     'state': SKIPPED})
+            return None
+        # a part of one request's series always fits in one request
+        (smaller,) = pack(remaining, self.max_request_bytes) if self.max_request_bytes else pack(remaining)
+        return smaller
 
     # -- reporting ---------------------------------------------------------------------------------------------
     def _count(self, *states):

@@ -137,6 +137,38 @@ class Ledger:
             'INSERT INTO inflight (owner, started, keys) VALUES (?, ?, ?)',
             (owner, time.time(), '\n'.join(keys))).lastrowid)
 
+    def claim(self, keys, owner, is_abandoned, resend_unknown=False):
+        """Take, in one transaction, the keys no one else holds, and record them in flight for ``owner``.
+
+        Returns ``(inflight_id, others)``: ``others`` maps every key not taken to why (``delivered``,
+        ``unknown``, or ``pending`` while another live process sends it); ``inflight_id`` is ``None`` when
+        nothing was taken.  Checking and recording at once is what keeps two processes that emit the same
+        series at the same time from both sending it.
+        """
+        keys = list(keys)
+
+        def work(conn):
+            others = {}
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                for key, state in conn.execute('SELECT key, state FROM series WHERE key IN (%s)'
+                                               % ','.join('?' * len(chunk)), chunk):
+                    if not (state == UNKNOWN and resend_unknown):
+                        others[key] = state
+            wanted = set(keys)
+            for row_owner, started, packed in conn.execute('SELECT owner, started, keys FROM inflight'):
+                if row_owner == owner:
+                    continue
+                for key in wanted.intersection(packed.split('\n')):
+                    others[key] = UNKNOWN if is_abandoned(row_owner, started) else PENDING
+            taken = [key for key in keys if key not in others]
+            if not taken:
+                return None, others
+            inflight_id = conn.execute('INSERT INTO inflight (owner, started, keys) VALUES (?, ?, ?)',
+                                       (owner, time.time(), '\n'.join(taken))).lastrowid
+            return inflight_id, others
+        return self._transaction(work)
+
     def finish(self, inflight_id, keys, state=None, request_id=None):
         """Settle an in-flight request: its keys become ``state`` (``None``: forgotten, nothing was ingested)."""
         now = time.time()
