@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Concurrency: twenty inventory hosts (local connection, forks 20) emit at once through one ledger.
+# Each host sends series of its own and series every host shares (same identity, same minute): every series
+# must reach the emulator exactly once, the ledger must stay sound, and a rerun must send nothing.
+set -eux
+
+export ANSIBLE_ROLES_PATH=..
+export ANSIBLE_LIBRARY=../reliability_common/library
+export ANSIBLE_FORKS=20
+work="${OUTPUT_DIR:-$(mktemp -d)}/reliability-concurrency"
+mkdir -p "$work"
+vars=(-e @../../integration_config.yml -e "work=$work")
+
+ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=first "$@"
+ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=again "$@"
