@@ -4,6 +4,8 @@ import base64
 import binascii
 import datetime
 import re
+import time
+import urllib.parse
 
 from . import pki, timeutil, tokens
 from .state import new_guid
@@ -37,11 +39,21 @@ def _public(obj):
     return {k: v for k, v in obj.items() if not k.startswith("_") and k != "federatedIdentityCredentials"}
 
 
-def app_view(app):
+def app_view(app, with_keys=False):
+    """An application as Graph shows it; the certificate ``key`` only for ``$select=keyCredentials`` on one object."""
     view = _public(app)
     view["passwordCredentials"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in app["passwordCredentials"]]
-    view["keyCredentials"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in app["keyCredentials"]]
+    view["keyCredentials"] = [dict({k: v for k, v in c.items() if not k.startswith("_")},
+                                   key=c.get("_key") if with_keys else None) for c in app["keyCredentials"]]
     return view
+
+
+def _selected(req, view):
+    """Apply ``$select`` (comma-separated property names; ``id`` always kept) to one object's view."""
+    select = [name.strip() for name in (req.query.get("$select") or "").split(",") if name.strip()]
+    if not select:
+        return view
+    return {k: v for k, v in view.items() if k in select or k == "id" or k.startswith("@odata")}
 
 
 class GraphService(Service):
@@ -113,11 +125,16 @@ class GraphService(Service):
                 obj = self._lookup(kind, key, value)
                 if not rest:
                     return self._entity(req, kind, key, value, obj)
-                if obj is None:
+                if obj is None or self._replicating(obj):
                     raise _not_found(value)
                 if kind == "applications":
                     return self._app_action(req, obj, rest)
         raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % parts[0])
+
+    def _replicating(self, obj):
+        """Whether ``obj`` is too new to be read back yet (setting ``graphReadDelaySeconds``)."""
+        delay = float(self.state.settings.get("graphReadDelaySeconds") or 0)
+        return bool(delay) and obj is not None and time.time() - (obj.get("_created") or 0) < delay
 
     def _lookup(self, kind, key, value):
         pool = self.state.applications.values() if kind == "applications" else self.state.service_principals.values()
@@ -142,9 +159,20 @@ class GraphService(Service):
             else:
                 raise GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property "
                                  "of resource '%s': %s" % (kind, flt))
+        pool = [o for o in pool if not self._replicating(o)]
         pool.sort(key=lambda o: o.get("_created", 0))
         view = app_view if kind == "applications" else _public
-        return self._ok(200, {"value": [view(o) for o in pool]}, kind)
+        try:
+            offset = int(req.query.get("$skiptoken") or 0)
+        except ValueError as exc:
+            raise GraphError(400, "Request_BadRequest", "Invalid $skiptoken.") from exc
+        size = max(1, int(self.state.settings.get("graphPageSize") or 100))
+        page = {"value": [view(o) for o in pool[offset:offset + size]]}
+        if offset + size < len(pool):
+            query = {k: v for k, v in req.query.items() if k != "$skiptoken"}
+            query["$skiptoken"] = str(offset + size)
+            page["@odata.nextLink"] = "%s%s?%s" % (self.emulator.urls["graph"], req.raw_path, urllib.parse.urlencode(query))
+        return self._ok(200, page, kind)
 
     # ----------------------------------------------------------- applications
     def _apply_app_fields(self, app, body, creating):
@@ -209,9 +237,11 @@ class GraphService(Service):
 
     def _entity(self, req, kind, key, value, obj):
         if req.method == "GET":
-            if obj is None:
+            if obj is None or self._replicating(obj):
                 raise _not_found(value)
-            return self._ok(200, app_view(obj) if kind == "applications" else _public(obj), "%s/$entity" % kind)
+            with_keys = "keycredentials" in (req.query.get("$select") or "").lower()
+            view = app_view(obj, with_keys) if kind == "applications" else _public(obj)
+            return self._ok(200, _selected(req, view), "%s/$entity" % kind)
         if req.method == "DELETE":
             if obj is None:
                 raise _not_found(value)

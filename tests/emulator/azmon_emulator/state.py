@@ -1,5 +1,6 @@
 """The emulator's in-memory state: seeded directory, subscriptions, role assignments, metrics, request log."""
 
+import base64
 import copy
 import datetime
 import json
@@ -19,6 +20,8 @@ DEFAULT_SETTINGS = {
     "maxActiveSeries": 50000,           # active time series per subscription and region
     "wapErrorFormat": "json",           # default WAP error body format: json, xml or text
     "idempotentPutStatus": 200,         # status of a repeated identical role assignment PUT (first one is 201)
+    "graphPageSize": 100,               # Graph list page size (@odata.nextLink paging; Graph's default is 100)
+    "graphReadDelaySeconds": 0,         # Graph objects created this recently answer 404 when read (eventual consistency)
 }
 
 MAX_LOG = 50000
@@ -211,6 +214,7 @@ class State:
         cred = {"customKeyIdentifier": cert.fingerprint(pki.hashes.SHA1()).hex().upper(),  # nosec - thumbprint
                 "displayName": display_name or cert.subject.rfc4514_string(),
                 "endDateTime": timeutil.iso_z(cert.not_valid_after_utc), "key": None, "keyId": (key_id or new_guid()).lower(),
+                "_key": base64.b64encode(cert.public_bytes(pki.serialization.Encoding.DER)).decode("ascii"),
                 "startDateTime": timeutil.iso_z(cert.not_valid_before_utc), "type": "AsymmetricX509Cert", "usage": "Verify",
                 "_x5t": x5t, "_x5t256": x5t256, "_publicKey": cert.public_key()}
         app["keyCredentials"].append(cred)

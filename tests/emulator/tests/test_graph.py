@@ -138,3 +138,38 @@ def test_admin_applications_view(c):
     apps = c.admin("GET", "/_admin/applications")
     assert "seen-by-admin" in [a["displayName"] for a in apps["value"]]
     assert all("_secret" not in p and "secretText" not in p for a in apps["value"] for p in a["passwordCredentials"])
+
+
+def test_lists_page_with_next_link(c):
+    c.admin("POST", "/_admin/settings", {"graphPageSize": 2})
+    for number in range(3):
+        assert c.graph("POST", "/applications", json={"displayName": "paged-%d" % number}).status_code == 201
+    flt = {"$filter": "startswith(displayName,'paged-')"}
+    page = c.graph("GET", "/applications", params=flt).json()
+    assert [a["displayName"] for a in page["value"]] == ["paged-0", "paged-1"]
+    assert page["@odata.nextLink"].startswith(c.info["graph"] + "/v1.0/applications?")
+    rest = c.session.get(page["@odata.nextLink"], headers={"Authorization": "Bearer " + c.token("admin", "https://graph.microsoft.com/.default")}).json()
+    assert [a["displayName"] for a in rest["value"]] == ["paged-2"] and "@odata.nextLink" not in rest
+
+
+def test_read_after_write_is_404_during_the_read_delay(c):
+    c.admin("POST", "/_admin/settings", {"graphReadDelaySeconds": 60})
+    app = c.graph("POST", "/applications", json={"displayName": "fresh"}).json()
+    resp = c.graph("GET", "/applications/" + app["id"])
+    assert resp.status_code == 404 and _code(resp) == "Request_ResourceNotFound"
+    assert c.graph("POST", "/applications/%s/addPassword" % app["id"], json={}).status_code == 404
+    assert c.graph("GET", "/applications", params={"$filter": "displayName eq 'fresh'"}).json()["value"] == []
+    c.admin("POST", "/_admin/settings", {"graphReadDelaySeconds": 0})
+    assert c.graph("GET", "/applications/" + app["id"]).status_code == 200
+
+
+def test_certificate_key_only_with_select_on_one_object(c):
+    certapp = c.principal("certapp")
+    plain = c.graph("GET", "/applications/" + certapp["applicationObjectId"]).json()
+    assert plain["keyCredentials"] and all(k["key"] is None for k in plain["keyCredentials"])
+    listed = c.graph("GET", "/applications", params={"$filter": "appId eq '%s'" % certapp["appId"]}).json()["value"][0]
+    assert all(k["key"] is None for k in listed["keyCredentials"])
+    chosen = c.graph("GET", "/applications/" + certapp["applicationObjectId"], params={"$select": "keyCredentials"}).json()
+    assert set(chosen) <= {"id", "keyCredentials", "@odata.context"}
+    der = base64.b64decode(chosen["keyCredentials"][0]["key"])
+    assert pki.load_certificate(der) is not None
