@@ -9,8 +9,8 @@
 #   make sanity-2.19 SANITY_ARGS='--test pylint'              one sanity test, ansible-core 2.19
 #   make sanity-2.19 SANITY_ARGS='--python 3.10'              sanity on one Python
 #   make units-2.19 UNITS_PYTHONS_219=3.10                    units on one Python
-#   make units-2.19 UNITS_PYTHONS_219=3.12 UNITS_ARGS='tests/unit/plugins/module_utils/test__auth.py'
-#   make pytest-units                                        plain pytest on the unit tests (~1 s)
+#   make units-2.19 UNITS_PYTHONS_219=3.12 UNITS_ARGS='tests/unit/plugins/module_utils/test_auth.py'
+#   make pytest-units                                        plain pytest on the unit tests, no ansible-test
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -69,27 +69,27 @@ CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emul
 	units units-2.19 units-2.21 pytest-units emulator-test integration build demo summary clean distclean
 
 help:
-		@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
-		@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
-		@echo '  make lint         ansible-lint (production profile) and antsibull-changelog lint'
-		@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
-		@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
-		@echo '  make emulator-test  pytest on tests/emulator/tests'
-		@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
-		@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
-		@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools) and .venv-2.21 (3.12)'
-		@echo 'make collection     copy the tree to $(patsubst $(ROOT)/%,%,$(COLL_219)) (and the 2.21 copy)'
-		@echo 'make pytest-units   plain pytest on tests/unit, no ansible-test (fast local loop)'
-		@echo 'make summary        table of the results recorded so far'
-		@echo 'make clean          remove build/ and tests/output/;  make distclean  also the venvs'
+	@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
+	@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
+	@echo '  make lint         ansible-lint (production profile) and antsibull-changelog lint'
+	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
+	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
+	@echo '  make emulator-test  pytest on tests/emulator/tests'
+	@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
+	@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
+	@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools) and .venv-2.21 (3.12)'
+	@echo 'make collection     copy the tree to $(patsubst $(ROOT)/%,%,$(COLL_219)) (and the 2.21 copy)'
+	@echo 'make pytest-units   plain pytest on tests/unit, no ansible-test (fast local loop)'
+	@echo 'make summary        table of the results recorded so far'
+	@echo 'make clean          remove build/ and tests/output/;  make distclean  also the venvs'
 
 # ---------------------------------------------------------------------------------------------
 # make test: run every check, keep going past failures, then print the table and the closing line.
 # A check that fails before it could record a result (say, its venv did not build) is recorded as
 # one failure, so the closing line can never hide a broken suite.
 test:
-		@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(LOGS)
-		@rc=0; \
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(LOGS)
+	@rc=0; \
 	if ! $(MAKE) venv collection; then \
 	  $(FAIL) --name setup --reason 'make venv collection failed (see above)' || true; rc=1; \
 	fi; \
@@ -106,7 +106,7 @@ test:
 	exit $$rc
 
 summary:
-		@$(SUMMARY)
+	@$(SUMMARY)
 
 # ---------------------------------------------------------------------------------------------
 # Virtual environments. The stamp files make re-runs instant; editing a requirements file
@@ -114,38 +114,38 @@ summary:
 venv: $(VENV)/.stamp $(VENV_221)/.stamp
 
 $(VENV)/.stamp: $(TOOLS)/requirements-2.19.txt
-		@test -n "$(PYTHON_219)" || { echo 'make venv: Python 3.11 not found (pyenv or PATH)' >&2; exit 1; }
-		@$(VENV)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_219)"; $(PYTHON_219) -m venv $(VENV); }
-		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
-		@$(VENV)/bin/python -m pip freeze --all > $(VENV)/pip-freeze.txt
-		@$(VENV)/bin/python -c 'import ansible.release as r, sys; print("$(VENV): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
-		@touch $@
+	@test -n "$(PYTHON_219)" || { echo 'make venv: Python 3.11 not found (pyenv or PATH)' >&2; exit 1; }
+	@$(VENV)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_219)"; $(PYTHON_219) -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@$(VENV)/bin/python -m pip freeze --all > $(VENV)/pip-freeze.txt
+	@$(VENV)/bin/python -c 'import ansible.release as r, sys; print("$(VENV): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
+	@touch $@
 
 $(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
-		@test -n "$(PYTHON_221)" || { echo 'make venv: Python 3.12 not found (pyenv or PATH)' >&2; exit 1; }
-		@$(VENV_221)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_221); echo "creating $(VENV_221) with $(PYTHON_221)"; $(PYTHON_221) -m venv $(VENV_221); }
-		$(VENV_221)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
-		@$(VENV_221)/bin/python -m pip freeze --all > $(VENV_221)/pip-freeze.txt
-		@$(VENV_221)/bin/python -c 'import ansible.release as r, sys; print("$(VENV_221): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
-		@touch $@
+	@test -n "$(PYTHON_221)" || { echo 'make venv: Python 3.12 not found (pyenv or PATH)' >&2; exit 1; }
+	@$(VENV_221)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_221); echo "creating $(VENV_221) with $(PYTHON_221)"; $(PYTHON_221) -m venv $(VENV_221); }
+	$(VENV_221)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@$(VENV_221)/bin/python -m pip freeze --all > $(VENV_221)/pip-freeze.txt
+	@$(VENV_221)/bin/python -c 'import ansible.release as r, sys; print("$(VENV_221): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
+	@touch $@
 
 # ---------------------------------------------------------------------------------------------
 # The collection copies: the working tree as it is now (tracked and untracked files, .git included
 # so ansible-test lists files through git), without build/, .venv*, tests/output/. Re-synced on
 # every run; each copy keeps its own tests/output/.
 collection:
-		@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_219)
-		@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
+	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_219)
+	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
 
 # ansible-test without Docker (../shared/ci-notes.md): python3.X launchers first on PATH, the get-pip
 # stand-ins for every installed ansible-test's pip version, shellcheck from .venv.
 ansible-test-setup: venv
-		@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_221)/bin/python
-		@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
+	@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_221)/bin/python
+	@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
 
 # ---------------------------------------------------------------------------------------------
 lint: venv collection
-		@rc=0; \
+	@rc=0; \
 	$(RUN) --name ansible-lint --kind check --log $(LOGS)/ansible-lint.log -- \
 	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) NO_COLOR=1 PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint || rc=1; \
 	$(RUN) --name changelog-lint --kind check --log $(LOGS)/changelog-lint.log -- \
@@ -156,26 +156,26 @@ lint: venv collection
 # Sanity with every module Python found here (ansible-test picks them up from $(AT_BIN)), one
 # result per sanity test and Python. Sanity ignore files stay empty: see sanity-ignores.
 sanity:
-		@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+	@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 sanity-2.19: venv collection ansible-test-setup
-		@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
+	@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.19.log -- $(AT_219) sanity --venv --junit $(SANITY_ARGS)
 
 sanity-2.21: venv collection ansible-test-setup
-		@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
+	@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.21.log -- $(AT_221) sanity --venv --junit $(SANITY_ARGS)
 
 # Every line of tests/sanity/ignore-*.txt needs its reason beside it ("path test # why"); none is
 # the goal.
 sanity-ignores:
-		@$(RUN) --name sanity-ignores --kind check -- $(TOOLS)/check-sanity-ignores
+	@$(RUN) --name sanity-ignores --kind check -- $(TOOLS)/check-sanity-ignores
 
 # ---------------------------------------------------------------------------------------------
 # Units: one ansible-test run (and one result row) per Python; requirements from
 # tests/unit/requirements.txt. Python 3.10 is the oldest module Python we support.
 units:
-		@rc=0; for t in units-2.19 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+	@rc=0; for t in units-2.19 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 define run_units
 if [ -z "$$(find $(ROOT)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then \
@@ -188,18 +188,18 @@ if [ -z "$$(find $(ROOT)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null)"
 endef
 
 units-2.19: venv collection ansible-test-setup
-		@$(call run_units,2.19,$(COLL_219),$(UNITS_PYTHONS_219),$(AT_219))
+	@$(call run_units,2.19,$(COLL_219),$(UNITS_PYTHONS_219),$(AT_219))
 
 units-2.21: venv collection ansible-test-setup
-		@$(call run_units,2.21,$(COLL_221),$(UNITS_PYTHONS_221),$(AT_221))
+	@$(call run_units,2.21,$(COLL_221),$(UNITS_PYTHONS_221),$(AT_221))
 
 # Plain pytest on the unit tests, without ansible-test (fast local loop, not part of make test).
 pytest-units: venv collection
-		cd $(COLL_219) && PYTHONPATH=$(COLLECTIONS_219) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+	cd $(COLL_219) && PYTHONPATH=$(COLLECTIONS_219) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 # The emulator's own suite, plain pytest.
 emulator-test: venv
-		@if [ ! -d tests/emulator/tests ]; then \
+	@if [ ! -d tests/emulator/tests ]; then \
 	  $(SKIP) --name emulator-test --reason 'tests/emulator/tests does not exist yet'; exit 0; \
 	fi; \
 	mkdir -p $(BUILD)/junit; \
@@ -222,7 +222,7 @@ emulator-test: venv
 #    `ansible-playbook play.yml -i "$INVENTORY_PATH" -e @../../integration_config.yml "$@"`.
 #    (ansible-test also sets INVENTORY_PATH and OUTPUT_DIR for scripts.)
 integration: venv collection ansible-test-setup
-		@if [ ! -d tests/emulator/azmon_emulator ]; then \
+	@if [ ! -d tests/emulator/azmon_emulator ]; then \
 	  $(SKIP) --name integration --reason 'the emulator (tests/emulator/azmon_emulator) does not exist yet'; exit 0; \
 	fi; \
 	if [ -z "$$(find tests/integration/targets -mindepth 2 -maxdepth 2 -name aliases -print -quit 2>/dev/null)" ]; then \
@@ -235,15 +235,15 @@ integration: venv collection ansible-test-setup
 
 # ---------------------------------------------------------------------------------------------
 build: venv collection
-		@cd $(COLL_219) && $(RUN) --name build --kind check --log $(LOGS)/build.log -- \
+	@cd $(COLL_219) && $(RUN) --name build --kind check --log $(LOGS)/build.log -- \
 	  $(TOOLS)/build-check $(VENV)/bin $(BUILD)/dist $(BUILD)/install-check
 
 # ---------------------------------------------------------------------------------------------
 # The demo: the main job against the local emulator. The play gets the same emulator variables
 # as the integration targets (-e @build/emulator/vars.yml).
 demo: venv collection
-		@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
-		@$(TOOLS)/emulator run -- bash -c '\
+	@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
+	@$(TOOLS)/emulator run -- bash -c '\
 	  if [ -f playbooks/site.yml ]; then \
 	    set -x; \
 	    ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) $(VENV)/bin/ansible-playbook playbooks/site.yml -e @"$$EMULATOR_VARS_FILE"; \
@@ -255,8 +255,8 @@ demo: venv collection
 
 # ---------------------------------------------------------------------------------------------
 clean:
-		@-$(TOOLS)/emulator stop
-		rm -rf $(BUILD) $(ROOT)/tests/output $(ROOT)/.ansible
+	@-$(TOOLS)/emulator stop
+	rm -rf $(BUILD) $(ROOT)/tests/output $(ROOT)/.ansible
 
 distclean: clean
-		rm -rf $(VENV) $(VENV_221)
+	rm -rf $(VENV) $(VENV_221)

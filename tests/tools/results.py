@@ -143,7 +143,8 @@ def command_run(args: argparse.Namespace) -> int:
         for old in glob.glob(os.path.join(args.data_dir, 'integration-*.json')):
             os.unlink(old)
 
-    print(f'>>> [{args.name}] {" ".join(command)}', flush=True)
+    shown = [arg.split(':', 1)[0] + ':...' if arg.startswith('PATH=') and ':' in arg else arg for arg in command]
+    print(f'>>> [{args.name}] {" ".join(shown)}', flush=True)
     started = time.time()
     status, output = run_streaming(command, args.log)
     seconds = time.time() - started
