@@ -214,7 +214,8 @@ def _dimensions(dims, where, problems):
             value = str(value)
         rule = _name_rule(value)
         if rule:
-            problems.add(where, 'dimension %r value' % name, rule + ' (empty dimension values are rejected by Azure)')
+            problems.add(where, 'dimension %r value' % name,
+                         rule + (' (empty dimension values are rejected by Azure)' if value == '' else ''))
             return None
         names.append(name)
         values.append(value)
