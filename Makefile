@@ -243,15 +243,8 @@ build: venv collection
 # as the integration targets (-e @build/emulator/vars.yml).
 demo: venv collection
 	@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
-	@$(TOOLS)/emulator run -- bash -c '\
-	  if [ -f playbooks/site.yml ]; then \
-	    set -x; \
-	    ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) $(VENV)/bin/ansible-playbook playbooks/site.yml -e @"$$EMULATOR_VARS_FILE"; \
-	  else \
-	    echo "make demo: playbooks/site.yml does not exist yet. What exists:"; \
-	    ls -1 playbooks roles plugins/modules 2>/dev/null | sed "s/^/  /"; \
-	    echo "The emulator ran with the variables in $$EMULATOR_VARS_FILE"; \
-	  fi'
+	@$(TOOLS)/emulator run -- env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) \
+	  $(VENV)/bin/python tests/demo/demo.py --ansible-bin $(VENV)/bin --workdir $(BUILD)/demo
 
 # ---------------------------------------------------------------------------------------------
 clean:
