@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The demo behind `make demo`: the whole job against the local emulator, and what Azure Monitor then holds.
 
 Runs with an emulator already started by tests/tools/emulator (which sets EMULATOR_INFO_FILE, EMULATOR_SEED_FILE and
@@ -27,6 +27,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -67,8 +68,8 @@ class Emulator:
             with urllib.request.urlopen(request, context=self.tls, timeout=30) as response:
                 return json.loads(response.read().decode('utf-8') or 'null')
         except urllib.error.HTTPError as exc:
-            raise DemoError('%s %s answered %s: %s' % (method, url.split('?')[0], exc.code,
-                                                     exc.read().decode('utf-8', 'replace')[:300])) from None
+            detail = exc.read().decode('utf-8', 'replace')[:300]
+            raise DemoError('%s %s answered %s: %s' % (method, url.split('?')[0], exc.code, detail)) from None
 
     def wap_token(self):
         return self.call('POST', self.info['admin'] + '/_admin/tokens/wap',
