@@ -131,12 +131,6 @@ class Ledger:
             raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
         return found
 
-    def begin(self, keys, owner):
-        """Record that a request carrying ``keys`` is about to be sent; returns its in-flight id."""
-        return self._transaction(lambda conn: conn.execute(
-            'INSERT INTO inflight (owner, started, keys) VALUES (?, ?, ?)',
-            (owner, time.time(), '\n'.join(keys))).lastrowid)
-
     def claim(self, keys, owner, is_abandoned, resend_unknown=False):
         """Take, in one transaction, the keys no one else holds, and record them in flight for ``owner``.
 

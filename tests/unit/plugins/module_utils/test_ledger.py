@@ -23,6 +23,10 @@ from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
 )
 
 
+def never_abandoned(owner, started):
+    return not owner or not started
+
+
 def test_created_private(tmp_path):
     path = tmp_path / 'sub' / 'ledger.sqlite3'
     ledger = Ledger(str(path))
@@ -44,8 +48,8 @@ def test_not_created_when_asked_not_to(tmp_path):
 
 def test_states_round_trip(tmp_path):
     ledger = Ledger(str(tmp_path / 'l.sqlite3'))
-    first = ledger.begin(['a', 'b'], owner='host:1')
-    second = ledger.begin(['x'], owner='host:2')
+    first = ledger.claim(['a', 'b'], 'host:1', never_abandoned)[0]
+    second = ledger.claim(['x'], 'host:2', never_abandoned)[0]
     ledger.mark(['c'], UNKNOWN)
     found = ledger.lookup(['a', 'b', 'c', 'd', 'x'])
     assert {k: v[0] for k, v in found.items()} == {'a': PENDING, 'b': PENDING, 'c': UNKNOWN, 'x': PENDING}
@@ -58,8 +62,8 @@ def test_states_round_trip(tmp_path):
 
 def test_abandoned_requests_become_unknown(tmp_path):
     ledger = Ledger(str(tmp_path / 'l.sqlite3'))
-    ledger.begin(['a', 'b'], owner='dead:1')
-    ledger.begin(['c'], owner='live:2')
+    ledger.claim(['a', 'b'], 'dead:1', never_abandoned)
+    ledger.claim(['c'], 'live:2', never_abandoned)
     assert ledger.settle_abandoned(lambda owner, started: owner.startswith('dead')) == 2
     found = ledger.lookup(['a', 'b', 'c'])
     assert {k: v[0] for k, v in found.items()} == {'a': UNKNOWN, 'b': UNKNOWN, 'c': PENDING}
@@ -100,7 +104,7 @@ def _writer(path, worker, count):
     ledger = Ledger(path)
     for batch in range(count):
         keys = ['w%d-b%d-%d' % (worker, batch, i) for i in range(50)]
-        ledger.finish(ledger.begin(keys, owner='x:%d' % worker), keys, DELIVERED)
+        ledger.finish(ledger.claim(keys, 'x:%d' % worker, never_abandoned)[0], keys, DELIVERED)
     ledger.close()
 
 
