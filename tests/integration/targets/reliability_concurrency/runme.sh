@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Concurrency: twenty inventory hosts (local connection, forks 20) emit at once through one ledger.
-# Each host sends series of its own and series every host shares (same identity, same minute): every series
-# must reach the emulator exactly once, the ledger must stay sound, and a rerun must send nothing.
+# Concurrency: twenty inventory hosts (local connection, forks 20) emit at once through one ledger, first with
+# custom_metric_emit, then with the publisher role's emit entry point. Each host sends series of its own and
+# series every host shares (same identity, same minute or batch): every series must reach the emulator exactly
+# once, the ledger must stay sound, and a rerun (of the modules) must send nothing.
 set -eux
 
 export ANSIBLE_ROLES_PATH=..
 export ANSIBLE_LIBRARY=../reliability_common/library
+export ANSIBLE_PIPELINING=true
 export ANSIBLE_FORKS=20
 work="${OUTPUT_DIR:-$(mktemp -d)}/reliability-concurrency"
 mkdir -p "$work"
@@ -13,3 +15,4 @@ vars=(-e @../../integration_config.yml -e "work=$work")
 
 ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=first "$@"
 ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=again "$@"
+ansible-playbook role.yml -i inventory.yml "${vars[@]}" -e phase=first "$@"

@@ -11,6 +11,7 @@ set -eux
 
 export ANSIBLE_ROLES_PATH=..
 export ANSIBLE_LIBRARY=../reliability_common/library
+export ANSIBLE_PIPELINING=true
 work="${OUTPUT_DIR:-$(mktemp -d)}/reliability-crash"
 config=../../integration_config.yml
 py="$(ansible --version | sed -n 's/^  python version = .*(\(.*\))$/\1/p')"

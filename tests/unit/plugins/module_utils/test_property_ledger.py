@@ -19,7 +19,9 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, Ledger
 
-SETTINGS = settings(max_examples=60, deadline=None, database=None)
+# `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
+SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
+SETTINGS = settings(max_examples=40 * SCALE, deadline=None, database=None)
 KEYS = ['k%02d' % i for i in range(12)]
 OWNERS = ['host:%d' % pid for pid in (101, 102, 103)]
 

@@ -15,6 +15,7 @@ import collections
 import datetime
 import json
 import math
+import os
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
@@ -32,7 +33,9 @@ from ansible_collections.azmon.metrics.plugins.module_utils._time import format_
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=UTC)
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
-SETTINGS = settings(max_examples=200, deadline=None, database=None,
+# `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
+SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
+SETTINGS = settings(max_examples=100 * SCALE, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # --- strategies -------------------------------------------------------------------------------------------

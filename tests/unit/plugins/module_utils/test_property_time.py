@@ -10,6 +10,7 @@ Every option that takes a time (``custom_metric_emit`` ``time``, ``addon_metrics
 from __future__ import annotations
 
 import datetime
+import os
 
 from hypothesis import example, given, settings, strategies as st
 
@@ -23,7 +24,9 @@ from ansible_collections.azmon.metrics.plugins.module_utils._time import (
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, 123456, tzinfo=UTC)
-SETTINGS = settings(max_examples=300, deadline=None, database=None)
+# `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
+SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
+SETTINGS = settings(max_examples=150 * SCALE, deadline=None, database=None)
 
 # Instants whose UTC form and every offset form stay inside years 1..9999.
 INSTANTS = st.datetimes(min_value=datetime.datetime(1, 1, 2), max_value=datetime.datetime(9999, 12, 30),

@@ -9,6 +9,8 @@ catches ``TimeSpanError``), never a traceback.
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import example, given, settings, strategies as st
 
 from ansible_collections.azmon.metrics.plugins.module_utils._timespan import (
@@ -25,7 +27,9 @@ from ansible_collections.azmon.metrics.plugins.module_utils._timespan import (
     ticks_to_seconds,
 )
 
-SETTINGS = settings(max_examples=300, deadline=None, database=None)
+# `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
+SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
+SETTINGS = settings(max_examples=150 * SCALE, deadline=None, database=None)
 TICKS = st.one_of(st.integers(min_value=MIN_TICKS, max_value=MAX_TICKS),
                   st.integers(min_value=-10 * TICKS_PER_DAY, max_value=10 * TICKS_PER_DAY),
                   st.sampled_from([0, 1, -1, MAX_TICKS, MIN_TICKS, TICKS_PER_DAY, 5 * TICKS_PER_MINUTE]))
