@@ -11,7 +11,9 @@ export ANSIBLE_PIPELINING=true
 export ANSIBLE_FORKS=20
 work="${OUTPUT_DIR:-$(mktemp -d)}/reliability-concurrency"
 mkdir -p "$work"
-vars=(-e @../../integration_config.yml -e "work=$work")
+# tests/soak sets these to send more series per host
+vars=(-e @../../integration_config.yml -e "work=$work" -e "own_series=${CONCURRENCY_OWN:-100}"
+      -e "shared_series=${CONCURRENCY_SHARED:-100}")
 
 ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=first "$@"
 ansible-playbook emit.yml -i inventory.yml "${vars[@]}" -e phase=again "$@"

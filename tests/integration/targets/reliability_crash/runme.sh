@@ -15,7 +15,11 @@ export ANSIBLE_PIPELINING=true
 work="${OUTPUT_DIR:-$(mktemp -d)}/reliability-crash"
 config=../../integration_config.yml
 py="$(ansible --version | sed -n 's/^  python version = .*(\(.*\))$/\1/p')"
-common=(-i "$INVENTORY_PATH" -e "@$config" -e "work=$work")
+# tests/soak sets these to crash larger emits at other moments
+series="${CRASH_SERIES:-1200}"
+kill_after="${CRASH_KILL_AFTER:-300}"
+delay="${CRASH_DELAY:-0.1}"
+common=(-i "$INVENTORY_PATH" -e "@$config" -e "work=$work" -e "series_count=$series" -e "slow_delay=$delay")
 
 ansible-playbook prepare.yml "${common[@]}" "$@"
 
@@ -26,7 +30,7 @@ crash() {
     # the run to kill, in a session of its own so that killing its process group spares this script
     setsid ansible-playbook "${run[@]}" -e result=killed "$@" > "$work/$how/killed.log" 2>&1 &
     playbook=$!
-    module="$("$py" crash_helper.py sender "$work/$how/ledger.sqlite3" 300)"
+    module="$("$py" crash_helper.py sender "$work/$how/ledger.sqlite3" "$kill_after")"
     case "$how" in
         pid) kill -9 "$playbook" ;;
         group) kill -9 -- "-$playbook" ;;
