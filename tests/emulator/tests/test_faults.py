@@ -87,10 +87,10 @@ def test_nth_every_path_and_probability(c):
     assert c.post_metrics(doc(), resource_id=c.storage, region="westeurope").status_code == 503
     c.admin("DELETE", "/_admin/faults")
     _fault(c, service="ingest", action="status", status=503, probability=0.5, seed=1)
-    first = [c.post_metrics(doc()).status_code for _ in range(10)]
+    first = [c.post_metrics(doc()).status_code for attempt in range(10)]
     c.admin("DELETE", "/_admin/faults")
     _fault(c, service="ingest", action="status", status=503, probability=0.5, seed=1)
-    assert [c.post_metrics(doc()).status_code for _ in range(10)] == first
+    assert [c.post_metrics(doc()).status_code for attempt in range(10)] == first
     assert 0 < first.count(503) < 10
     listed = c.admin("GET", "/_admin/faults")["value"]
     assert listed[0]["matched"] == 10
