@@ -118,6 +118,10 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Variables the examples use:
+#   resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.Storage/storageAccounts/stdemo01
+# and wap_token, a bearer token of the WAP admin API (keep it in a vault).
+
 - name: Read the last two days of an add-on's metrics
   azmon.metrics.addon_metrics_info:
     endpoint: https://wap.contoso.com:30004
@@ -128,6 +132,12 @@ EXAMPLES = r'''
     principal_id: CONTOSO\wapadmin
     ca_path: /etc/pki/wap-ca.pem
   register: wap
+
+- name: Forward the newest value of each metric to Azure Monitor
+  azmon.metrics.custom_metric_emit:
+    resource_id: "{{ resource_id }}"
+    region: westeurope
+    metrics: "{{ (wap | azmon.metrics.wap_to_metrics).metrics }}"
 
 - name: Only two metrics, a fixed window, options shared through module_defaults
   module_defaults:
@@ -141,13 +151,7 @@ EXAMPLES = r'''
     start_time: "2026-11-01T00:00:00Z"
     end_time: "2026-11-02T00:00:00Z"
     metric_names: [StorageUsed, JobsCompleted]
-  register: wap
-
-- name: Forward the newest value of each metric to Azure Monitor
-  azmon.metrics.custom_metric_emit:
-    resource_id: "{{ resource_id }}"
-    region: westeurope
-    metrics: "{{ (wap | azmon.metrics.wap_to_metrics).metrics }}"
+  register: wap_november
 '''
 
 RETURN = r'''

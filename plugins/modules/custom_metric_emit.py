@@ -171,6 +171,10 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Variables the examples use:
+#   vm_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1
+#   backup: {size_gb: 118.4, finished_at: "2026-11-20T02:13:07Z"}
+
 - name: Emit one value
   azmon.metrics.custom_metric_emit:
     resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1

@@ -201,7 +201,7 @@ EXAMPLES = r'''
 - name: Let it publish metrics on one resource
   azmon.metrics.metrics_publisher_role:
     principal_id: "{{ publisher.service_principal_object_id }}"
-    scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1
+    scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1
 
 - name: A client secret, created once, written to a file only this controller user can read
   azmon.metrics.service_principal:
