@@ -66,11 +66,12 @@ SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emulator-test integration build
 
 .PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.21 sanity-ignores \
-	units units-2.19 units-2.21 pytest-units emulator-test integration build demo bench summary clean distclean
+	units units-2.19 units-2.21 pytest-units emulator-test integration build demo bench soak summary clean distclean
 
 help:
 	@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
 	@echo 'make bench          cost of one custom_metric_emit task for 10 and 10,000 series, and of a uri loop'
+	@echo 'make soak           the long reliability tests (tests/soak/run, about 20 minutes; not part of make test)'
 	@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
 	@echo '  make lint         ansible-lint (production profile) and antsibull-changelog lint'
 	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
@@ -253,6 +254,14 @@ demo: venv collection
 bench: venv collection
 	PYTHONPATH=tests/emulator $(VENV)/bin/python tests/bench/bench.py \
 	  --ansible-playbook $(VENV)/bin/ansible-playbook --collections-path $(COLLECTIONS_219)
+
+# ---------------------------------------------------------------------------------------------
+# The long reliability tests (issue 8), not part of make test: the reliability_* integration targets
+# bigger, longer and with random faults and kill moments for SOAK_ROUNDS rounds, and the property tests
+# with SOAK_PROPERTY_SCALE times their examples, against an emulator of their own. Settings and
+# scenarios: tests/soak/run (e.g. make soak SOAK_ARGS='crash concurrency' SOAK_ROUNDS=10 SOAK_SEED=42).
+soak: venv collection
+	@SOAK_VENV=$(VENV) SOAK_COLLECTIONS=$(COLLECTIONS_219) SOAK_DIR=$(BUILD)/soak $(ROOT)/tests/soak/run $(SOAK_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 clean:
