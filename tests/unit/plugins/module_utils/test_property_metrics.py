@@ -267,7 +267,6 @@ def test_merged_sums_that_leave_float_range_are_refused_not_sent_as_inf(entries)
             _parse_strict(line)   # 'inf' would not be JSON
 
 
-
 @SETTINGS
 @given(st.integers(min_value=1, max_value=MAX_DIMENSIONS), st.integers(min_value=1, max_value=256),
        st.integers(min_value=4096, max_value=8192))

@@ -177,4 +177,3 @@ def test_parse_iso_raises_only_time_format_error(text):
     except TimeFormatError:
         return
     assert when.utcoffset() == datetime.timedelta(0)
-

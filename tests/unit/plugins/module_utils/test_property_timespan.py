@@ -129,4 +129,3 @@ def test_parse_timespan_raises_only_timespan_error(value):
     seconds, iso = describe(value)
     assert parse_timespan(iso) == ticks
     assert isinstance(seconds, (int, float))
-
