@@ -57,10 +57,13 @@ class MaybeDelivered(Exception):
 
 
 class Answer:
-    def __init__(self, status, headers, body):
+    """A final HTTP answer; ``body_sent`` is ``False`` when it came before the body was written."""
+
+    def __init__(self, status, headers, body, body_sent=True):
         self.status = status
         self.headers = headers
         self.body = body
+        self.body_sent = body_sent
 
 
 class _ChainRaw(io.RawIOBase):
@@ -166,7 +169,7 @@ class IngestionTransport:
             try:
                 resp = http.client.HTTPResponse(_Replay(early, conn.sock), method='POST')
                 resp.begin()
-                answer = Answer(resp.status, dict(resp.getheaders()), resp.read())
+                answer = Answer(resp.status, dict(resp.getheaders()), resp.read(), body_sent=False)
             except (OSError, http.client.HTTPException) as exc:
                 raise NotDelivered('unreadable answer before the body was sent: %s' % _describe(exc)) from None
             finally:
@@ -308,7 +311,9 @@ class Sender:
                 self.token.refresh()
                 continue
             retry_after = parse_retry_after(_header(answer.headers, 'Retry-After'))
-            decision = classify_status(answer.status, False, retry_after)
+            # An answer given before the body was written cannot have ingested anything: a 5xx then is as safe
+            # to repeat as for an idempotent request.
+            decision = classify_status(answer.status, not answer.body_sent, retry_after)
             code, message = decode_error(answer.body, _header(answer.headers, 'Content-Type'))
             if decision == RETRY:
                 wait = self.policy.next_wait(attempt, waited, retry_after=retry_after, deadline=deadline)

@@ -53,7 +53,16 @@ def owner_alive(owner, host=None):
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid):
+    """A process that ended but was not reaped yet still answers ``kill(pid, 0)``; Linux shows it as state Z."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as handle:
+            return handle.read().rsplit(b')', 1)[1].split()[0] == b'Z'
+    except (OSError, IndexError):
+        return False
 
 
 class LedgerError(AzmonError):

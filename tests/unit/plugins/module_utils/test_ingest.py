@@ -195,3 +195,12 @@ def test_http_is_refused():
 def test_deadline_from_the_oldest_minute():
     deadline = monotonic_deadline(oldest_minute_epoch=1000.0, now=1000.0 + 600, clock=lambda: 50.0)
     assert deadline == 50.0 + 20 * 60 - 30 - 600
+
+
+def test_server_error_before_the_body_is_retried(server):
+    server.script = [('early', 503, {}, b'{"error":{"code":"ServiceUnavailable","message":"busy"}}'),
+                     ('early', 500), ('ok', 200, {}, {})]
+    snd, sleeps = sender(server)
+    out = snd.send(server.url + '/m', BODY, 'application/json')
+    assert (out.state, out.attempts, len(sleeps)) == (DELIVERED, 3, 2)
+    assert server.received == [BODY]

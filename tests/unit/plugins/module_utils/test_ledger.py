@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -121,3 +122,13 @@ def test_concurrent_writers(tmp_path):
     keys = ['w%d-b%d-%d' % (w, b, i) for w in range(8) for b in range(20) for i in range(50)]
     found = Ledger(path).lookup(keys)
     assert len(found) == 8000 and {v[0] for v in found.values()} == {DELIVERED}
+
+
+def test_an_unreaped_process_is_not_alive():
+    proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+    for attempt in range(100):
+        if owner_alive('%s:%d' % (owner_id().rsplit(':', 1)[0], proc.pid)) is False:
+            break
+        time.sleep(0.05)
+    assert owner_alive('%s:%d' % (owner_id().rsplit(':', 1)[0], proc.pid)) is False, attempt
+    proc.wait()
