@@ -346,8 +346,12 @@ class CredentialTokenSource(TokenSource):
             raise AuthError('sign-in failed (%s) for %s: %s' % (plan.describe(), self.scope, _first_line(exc)),
                             auth=plan.kind) from None
         except core_exceptions.ServiceRequestError as exc:
-            raise AuthError('cannot reach the sign-in endpoint %s (%s): %s' % (
-                plan.cloud['authority_host'], plan.describe(), _first_line(exc)), auth=plan.kind) from None
+            hint = ''
+            if 'CERTIFICATE_VERIFY_FAILED' in str(exc) or 'SSLError' in str(exc):
+                hint = ('. TLS verification failed: set ca_path to the CA bundle that signs this endpoint, or'
+                        ' validate_certs=false (not recommended)')
+            raise AuthError('cannot reach the sign-in endpoint %s (%s): %s%s' % (
+                plan.cloud['authority_host'], plan.describe(), _first_line(exc), hint), auth=plan.kind) from None
         except core_exceptions.AzureError as exc:
             raise AuthError('sign-in failed (%s): %s' % (plan.describe(), _first_line(exc)), auth=plan.kind) from None
 
