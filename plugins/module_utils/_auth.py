@@ -342,18 +342,20 @@ class CredentialTokenSource(TokenSource):
             self._credential = self.provider.new_credential()
         try:
             return self._credential.get_token(self.scope)
-        except core_exceptions.ClientAuthenticationError as exc:
-            raise AuthError('sign-in failed (%s) for %s: %s' % (plan.describe(), self.scope, _first_line(exc)),
-                            auth=plan.kind) from None
         except core_exceptions.ServiceRequestError as exc:
-            hint = ''
-            if 'CERTIFICATE_VERIFY_FAILED' in str(exc) or 'SSLError' in str(exc):
-                hint = ('. TLS verification failed: set ca_path to the CA bundle that signs this endpoint, or'
-                        ' validate_certs=false (not recommended)')
             raise AuthError('cannot reach the sign-in endpoint %s (%s): %s%s' % (
-                plan.cloud['authority_host'], plan.describe(), _first_line(exc), hint), auth=plan.kind) from None
+                plan.cloud['authority_host'], plan.describe(), _first_line(exc), _tls_hint(exc)), auth=plan.kind) from None
         except core_exceptions.AzureError as exc:
-            raise AuthError('sign-in failed (%s): %s' % (plan.describe(), _first_line(exc)), auth=plan.kind) from None
+            raise AuthError('sign-in failed (%s) for %s: %s%s' % (plan.describe(), self.scope, _first_line(exc),
+                                                                  _tls_hint(exc)), auth=plan.kind) from None
+
+
+def _tls_hint(exc):
+    """What to do when the sign-in endpoint's certificate was refused (azure-identity wraps the SSL error)."""
+    if 'CERTIFICATE_VERIFY_FAILED' not in str(exc):
+        return ''
+    return ('. TLS verification of the sign-in endpoint failed: set ca_path to the CA bundle that signs it, or'
+            ' validate_certs=false (not recommended)')
 
 
 def _first_line(exc):
