@@ -93,7 +93,9 @@ def parse_time(value, now=None, allow_relative=False):
                                       % (value,)) from None
     try:
         return parse_iso(text)
-    except TimeFormatError:
+    except TimeFormatError as exc:
+        if 'is not an ISO 8601' not in str(exc):
+            raise  # the shape was right; its own reason (month 13, bad offset, out of range) says more
         forms = 'ISO 8601 (2026-11-22T10:31:00Z), epoch seconds'
         if allow_relative:
             forms += ", 'now' or a relative time such as -7d, -30m, +2h"

@@ -69,3 +69,10 @@ def test_format_and_truncate():
     assert format_utc(when) == '2013-06-22T07:05:09Z'
     assert format_utc(when, 7) == '2013-06-22T07:05:09.1234560Z'
     assert truncate_to_minute(when) == datetime.datetime(2013, 6, 22, 7, 5, tzinfo=UTC)
+
+
+def test_parse_time_keeps_the_specific_reason():
+    with pytest.raises(TimeFormatError, match='not a valid date and time'):
+        parse_time('2026-13-01T00:00:00Z')
+    with pytest.raises(TimeFormatError, match='not a valid UTC offset'):
+        parse_time('2026-01-01T00:00:00+25:00')
