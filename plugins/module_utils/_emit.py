@@ -20,7 +20,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     owner_alive,
     owner_id,
 )
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import pack
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_REQUEST_BYTES, pack
 
 SENT = 'sent'
 SKIPPED = 'skipped'          # delivered by an earlier run
@@ -44,7 +44,7 @@ class Emission:
     """Everything one task emits for one resource."""
 
     def __init__(self, points, resource_id, url, ledger=None, sender=None, resend_unknown=False, check_mode=False,
-                 detail_limit=100, show_payloads=False, max_request_bytes=None, in_flight_wait=60.0,
+                 detail_limit=100, show_payloads=False, max_request_bytes=MAX_REQUEST_BYTES, in_flight_wait=60.0,
                  sleep=time.sleep, clock=time.monotonic, warn=None):
         self.points = points
         self.resource_id = resource_id
@@ -102,7 +102,7 @@ class Emission:
                 self.warn('%d series of an earlier run that was interrupted while sending are now recorded as unknown'
                           % settled)
         to_send = self._classify(self.points)
-        requests = pack(to_send, self.max_request_bytes) if self.max_request_bytes else pack(to_send)
+        requests = pack(to_send, self.max_request_bytes)
         payloads = [req.documents() for req in requests] if (self.show_payloads or self.check_mode) else None
         if self.check_mode:
             for point in to_send:
@@ -167,7 +167,7 @@ class Emission:
                                      'state': SKIPPED})
             return None
         # a part of one request's series always fits in one request
-        (smaller,) = pack(remaining, self.max_request_bytes) if self.max_request_bytes else pack(remaining)
+        (smaller,) = pack(remaining, self.max_request_bytes)
         return smaller
 
     # -- reporting ---------------------------------------------------------------------------------------------

@@ -22,18 +22,17 @@ import datetime
 import json
 import math
 import re
-import uuid
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, TransportError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import CLIENT_REQUEST_ID_HEADER, new_request_id
 from ansible_collections.azmon.metrics.plugins.module_utils._timespan import TimeSpanError, describe
 from ansible_collections.azmon.metrics.plugins.module_utils._time import UTC, TimeFormatError, format_utc, parse_iso
 
 SERVICE = 'WAP'
 DEFAULT_PORT = 30004
 PRINCIPAL_HEADER = 'x-ms-principal-id'
-CLIENT_REQUEST_ID_HEADER = 'x-ms-client-request-id'
 CLIENT_SESSION_ID_HEADER = 'x-ms-client-session-id'
 PRINCIPAL_LIVEID_HEADER = 'x-ms-principal-liveid'
 
@@ -172,10 +171,6 @@ def wap_time(when):
     return format_utc(when, 7)
 
 
-def new_client_request_id():
-    return str(uuid.uuid4())
-
-
 def time_now():
     return datetime.datetime.now(UTC)
 
@@ -235,7 +230,7 @@ class WapClient:
         self.endpoint = endpoint.rstrip('/')
         self.token = token
         self.principal_id = principal_id
-        self.client_request_id = client_request_id or new_client_request_id()
+        self.client_request_id = client_request_id or new_request_id()
         self.client_session_id = client_session_id
         self.principal_liveid = principal_liveid
 

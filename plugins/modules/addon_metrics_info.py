@@ -266,13 +266,13 @@ from ansible_collections.azmon.metrics.plugins.module_utils._errors import Azmon
 from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient
 from ansible_collections.azmon.metrics.plugins.module_utils._module import run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFormatError, parse_time
+from ansible_collections.azmon.metrics.plugins.module_utils._http import new_request_id
 from ansible_collections.azmon.metrics.plugins.module_utils._wap import (
     WapClient,
     addon_segment,
     check_header,
     check_token,
     check_window,
-    new_client_request_id,
     normalize_metrics,
     parse_endpoint,
     time_now,
@@ -319,7 +319,7 @@ def _connection(params):
 
 def run(module):
     params = module.params
-    client_request_id = check_header('client_request_id', params['client_request_id']) or new_client_request_id()
+    client_request_id = check_header('client_request_id', params['client_request_id']) or new_request_id()
     base = {'changed': False, 'addon_id': params['addon_id'], 'client_request_id': client_request_id}
     try:
         endpoint = parse_endpoint(params['endpoint'])
