@@ -232,7 +232,7 @@ integration: venv collection ansible-test-setup
 	fi; \
 	cd $(COLL_219) && $(RUN) --name integration --kind integration --data-dir tests/output/data \
 	  --log $(LOGS)/integration.log -- \
-	  $(TOOLS)/emulator run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
+	  env EMULATOR_DIR=$(BUILD)/emulator $(TOOLS)/emulator run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
 	  $(AT_219) integration --venv --python $(INTEGRATION_PYTHON) --continue-on-error $(INTEGRATION_ARGS)
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ build: venv collection
 # as the integration targets (-e @build/emulator/vars.yml).
 demo: venv collection
 	@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
-	@$(TOOLS)/emulator run -- env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) \
+	@EMULATOR_DIR=$(BUILD)/emulator $(TOOLS)/emulator run -- env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) \
 	  $(VENV)/bin/python tests/demo/demo.py --ansible-bin $(VENV)/bin --workdir $(BUILD)/demo
 
 # ---------------------------------------------------------------------------------------------
