@@ -1,4 +1,4 @@
-"""Azure Resource Manager: role assignments, role definitions, metrics read, and GET of seeded scopes."""
+"""Azure Resource Manager: role assignments, role definitions, and GET of seeded scopes (metrics reads: metrics_read.py)."""
 
 import datetime
 import re
@@ -6,21 +6,17 @@ import time
 import urllib.parse
 import uuid
 
-from . import roles, timeutil, tokens
+from . import metrics_read, roles, timeutil, tokens
 from .state import ScopeError, is_guid, scope_at_or_above
 from .web import Service, json_response
 
 AUTH_PROVIDER = "/providers/microsoft.authorization/"
-METRICS_SUFFIX = "/providers/microsoft.insights/metrics"
 API_VERSIONS = {
     "roleAssignments": ("2015-07-01", "2017-10-01-preview", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview",
                         "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2022-01-01-preview", "2022-04-01"),
     "roleDefinitions": ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
-    "metrics": ("2018-01-01", "2019-07-01", "2021-05-01", "2023-10-01", "2024-02-01"),
 }
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
-INTERVALS = {"PT1M": 60, "PT5M": 300, "PT15M": 900, "PT30M": 1800, "PT1H": 3600, "PT6H": 21600, "PT12H": 43200, "P1D": 86400}
-AGGREGATIONS = {"average": "average", "count": "count", "minimum": "minimum", "maximum": "maximum", "total": "total"}
 _ROLE_DEF_RE = re.compile(r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<id>[^/]+)$", re.I)
 _DATE_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 
@@ -142,9 +138,8 @@ class ArmService(Service):
                 self._api_version(req, "roleDefinitions")
                 with self.state.lock:
                     return self._role_definitions(req, scope, rest[1] if len(rest) == 2 else None)
-        if lower.endswith(METRICS_SUFFIX) and req.method == "GET":
-            self._api_version(req, "metrics")
-            return self._metrics(req, claims, path[:-len(METRICS_SUFFIX)])
+        if metrics_read.is_read_path(lower):
+            return metrics_read.handle(self, req, claims, path)
         if req.method == "GET" and lower.startswith("/subscriptions/") and "/providers/microsoft.authorization" not in lower:
             self._api_version(req, None)
             with self.state.lock:
@@ -336,120 +331,3 @@ class ArmService(Service):
         self._require(claims, info["id"], "%s/read" % res["type"])
         return self._respond(200, {"id": res["id"], "name": res["name"], "type": res["type"], "location": res["location"],
                                    "tags": res["tags"], "properties": {"provisioningState": "Succeeded"}})
-
-    # -------------------------------------------------------------- metrics
-    def _metrics(self, req, claims, resource_id):
-        state = self.state
-        action = "Microsoft.Insights/Metrics/Read"
-        with state.lock:
-            info = self._resolve(resource_id, claims, action)
-            if info["kind"] != "resource":
-                raise ArmError(400, "BadRequest", "Metrics can only be read for a resource, not for '%s'." % resource_id)
-            self._require(claims, info["id"], action)
-        res = info["resource"]
-        namespace = req.query_ci("metricnamespace")
-        names = [n.strip() for n in (req.query_ci("metricnames") or "").split(",") if n.strip()]
-        if not namespace or not names:
-            raise ArmError(400, "BadRequest", "Failed to find metric configuration for provider: %s, resource Type: %s, metric: %s. "
-                           "Custom metrics need both 'metricnamespace' and 'metricnames'."
-                           % (res["type"].split("/")[0].lower(), res["type"].split("/")[1].lower(), ",".join(names) or "(none)"))
-        start, end = self._timespan(req.query_ci("timespan"))
-        interval_text = (req.query_ci("interval") or "PT1M").upper()
-        if interval_text not in INTERVALS:
-            raise ArmError(400, "BadRequest", "Invalid interval '%s'; supported: %s." % (interval_text, ", ".join(INTERVALS)))
-        step = INTERVALS[interval_text]
-        aggregations = []
-        for item in (req.query_ci("aggregation") or "Average").split(","):
-            if item.strip().lower() not in AGGREGATIONS:
-                raise ArmError(400, "BadRequest", "Invalid aggregation '%s'; supported: Average, Count, Minimum, Maximum, Total." % item)
-            aggregations.append(AGGREGATIONS[item.strip().lower()])
-        filters, split = self._filter(req.query_ci("$filter"))
-        try:
-            top = int(req.query_ci("top") or 10)
-        except ValueError as exc:
-            raise ArmError(400, "BadRequest", "Invalid top.") from exc
-        delay = float(state.settings.get("readDelaySeconds") or 0)
-        now = time.time()
-        start_s, end_s = int(start.timestamp()) // step * step, int(end.timestamp())  # Azure aligns the start to the interval
-        with state.lock:
-            entries = [dict(e) for e in state.metrics.values()
-                       if e["resourceId"].lower() == res["id"].lower() and e["namespace"].lower() == namespace.lower()
-                       and start_s <= e["minute"] < end_s and now - e["firstIngested"] >= delay]
-        value = []
-        for name in names:
-            series = {}
-            for entry in entries:
-                if entry["metric"].lower() != name.lower():
-                    continue
-                dims = {k.lower(): (k, v) for k, v in entry["dimensions"].items()}
-                if any(dims.get(d, (None, None))[1] not in allowed for d, allowed in filters.items()):
-                    continue
-                key = tuple((dims[d][0] if d in dims else d, dims.get(d, (None, ""))[1]) for d in split)
-                bucket = start_s + (entry["minute"] - start_s) // step * step
-                bins = series.setdefault(key, {})
-                acc = bins.get(bucket)
-                if acc is None:
-                    bins[bucket] = {"total": entry["sum"], "count": entry["count"], "minimum": entry["min"], "maximum": entry["max"]}
-                else:
-                    acc["total"] += entry["sum"]
-                    acc["count"] += entry["count"]
-                    acc["minimum"] = min(acc["minimum"], entry["min"])
-                    acc["maximum"] = max(acc["maximum"], entry["max"])
-            timeseries = []
-            for key in sorted(series)[:top]:
-                data = []
-                for bucket in range(start_s, end_s, step):
-                    point = {"timeStamp": timeutil.iso_z(datetime.datetime.fromtimestamp(bucket, datetime.timezone.utc))}
-                    acc = series[key].get(bucket)
-                    if acc:
-                        for agg in aggregations:
-                            point[agg] = acc["total"] / acc["count"] if agg == "average" else acc[agg]
-                    data.append(point)
-                timeseries.append({"metadatavalues": [{"name": {"value": dim, "localizedValue": dim}, "value": val} for dim, val in key],
-                                   "data": data})
-            value.append({"id": "%s/providers/Microsoft.Insights/metrics/%s" % (res["id"], name), "type": "Microsoft.Insights/metrics",
-                          "name": {"value": name, "localizedValue": name}, "displayDescription": "", "unit": "Unspecified",
-                          "timeseries": timeseries, "errorCode": "Success"})
-        return self._respond(200, {"cost": 0, "timespan": "%s/%s" % (timeutil.iso_z(start), timeutil.iso_z(end)),
-                                   "interval": interval_text, "value": value, "namespace": namespace,
-                                   "resourceregion": res["location"]})
-
-    @staticmethod
-    def _timespan(text):
-        if not text:
-            end = timeutil.utcnow().replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
-            return end - datetime.timedelta(hours=1), end
-        try:
-            first, _sep, second = text.partition("/")
-            start = timeutil.parse_iso(first, datetime.timezone.utc)
-            if second.upper().startswith("P"):
-                end = start + timeutil.parse_duration(second.upper())
-            else:
-                end = timeutil.parse_iso(second, datetime.timezone.utc)
-        except ValueError as exc:
-            raise ArmError(400, "BadRequest", "Invalid timespan '%s': %s" % (text, exc)) from exc
-        if end <= start:
-            raise ArmError(400, "BadRequest", "Invalid timespan '%s': the end is not after the start." % text)
-        return start, end
-
-    @staticmethod
-    def _filter(text):
-        """``Dim eq 'a' and Other eq '*'`` -> ({dim: {allowed values}}, [split dims])."""
-        filters, split = {}, []
-        if not text:
-            return filters, split
-        for clause in re.split(r"\s+and\s+", text.strip(), flags=re.I):
-            names, values = set(), set()
-            for alt in re.split(r"\s+or\s+", clause.strip().strip("()"), flags=re.I):
-                match = re.match(r"^\s*([^\s]+)\s+eq\s+'((?:[^']|'')*)'\s*$", alt)
-                if not match:
-                    raise ArmError(400, "BadRequest", "The $filter '%s' is not valid." % text)
-                names.add(match.group(1).lower())
-                values.add(match.group(2).replace("''", "'"))
-            if len(names) != 1:
-                raise ArmError(400, "BadRequest", "The $filter '%s' mixes dimensions inside an 'or'." % text)
-            name = names.pop()
-            split.append(name)
-            if "*" not in values:
-                filters[name] = values
-        return filters, split
