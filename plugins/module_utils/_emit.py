@@ -45,7 +45,7 @@ class Emission:
 
     def __init__(self, points, resource_id, url, ledger=None, sender=None, resend_unknown=False, check_mode=False,
                  detail_limit=100, show_payloads=False, max_request_bytes=MAX_REQUEST_BYTES, in_flight_wait=60.0,
-                 sleep=time.sleep, clock=time.monotonic, warn=None):
+                 sleep=time.sleep, clock=time.monotonic, warn=None, owner=None, is_abandoned=abandoned):
         self.points = points
         self.resource_id = resource_id
         self.url = url
@@ -60,6 +60,8 @@ class Emission:
         self.sleep = sleep
         self.clock = clock
         self.warn = warn or (lambda msg: None)
+        self.owner = owner or owner_id()     # who holds this emission's in-flight rows in the ledger
+        self.is_abandoned = is_abandoned     # (owner, started) -> whether that sender is gone
         self.status = {}         # point index -> status
         self.request_log = []
 
@@ -75,7 +77,7 @@ class Emission:
             for point in points:
                 row = known.get(point.key)
                 state = row[0] if row else None
-                if state == L_PENDING and abandoned(row[1], row[2]):
+                if state == L_PENDING and self.is_abandoned(row[1], row[2]):
                     state = L_UNKNOWN      # its sender died mid-request (check mode only: a real run settled it)
                 if state is None or (state == L_UNKNOWN and self.resend_unknown):
                     to_send.append(point)
@@ -97,7 +99,7 @@ class Emission:
     # -- run ---------------------------------------------------------------------------------------------------
     def run(self):
         if self.ledger is not None and self.ledger.exists and not self.check_mode:
-            settled = self.ledger.settle_abandoned(abandoned)
+            settled = self.ledger.settle_abandoned(self.is_abandoned)
             if settled:
                 self.warn('%d series of an earlier run that was interrupted while sending are now recorded as unknown'
                           % settled)
@@ -108,7 +110,6 @@ class Emission:
             for point in to_send:
                 self.status[point.index] = WOULD_SEND
             return self._result(changed=bool(to_send), payloads=payloads, requests_planned=len(requests))
-        owner = owner_id()
         stop = None
         for number, req in enumerate(requests):
             keys = [p.key for p in req.points]
@@ -120,7 +121,7 @@ class Emission:
                 continue
             inflight = None
             if self.ledger is not None:
-                inflight, others = self.ledger.claim(keys, owner, abandoned, resend_unknown=self.resend_unknown)
+                inflight, others = self.ledger.claim(keys, self.owner, self.is_abandoned, resend_unknown=self.resend_unknown)
                 if others:
                     # another process delivered or took some of these series since they were looked up
                     req = self._without(req, others, number)

@@ -63,37 +63,30 @@ def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
     sent, lock = [], threading.Lock()
     results, errors = {}, []
     start = threading.Barrier(2)
-    owners = {}
-    original_owner, original_abandoned = _emit.owner_id, _emit.abandoned
-    # two threads play two processes: each its own owner, and both alive
-    _emit.owner_id = lambda: owners[threading.get_ident()]
-    _emit.abandoned = lambda owner, started: False
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, 'ledger.sqlite3')
-            Ledger(path).close()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, 'ledger.sqlite3')
+        Ledger(path).close()
 
-            def emit(name, hosts):
-                owners[threading.get_ident()] = 'host:%s' % name
-                ledger = Ledger(path)
-                try:
-                    emission = _emit.Emission(_points(sorted(hosts), now), RID, 'https://x', ledger=ledger,
-                                              sender=RecordingSender(sent, lock), max_request_bytes=max_bytes,
-                                              in_flight_wait=0.0, detail_limit=1000)
-                    start.wait()
-                    results[name] = emission.run()
-                except Exception as exc:  # pylint: disable=broad-except
-                    errors.append(exc)
-                finally:
-                    ledger.close()
+        def emit(name, hosts):
+            ledger = Ledger(path)
+            try:
+                # two threads play two processes: each its own owner, and both alive
+                emission = _emit.Emission(_points(sorted(hosts), now), RID, 'https://x', ledger=ledger,
+                                          sender=RecordingSender(sent, lock), max_request_bytes=max_bytes,
+                                          in_flight_wait=0.0, detail_limit=1000, owner='host:%s' % name,
+                                          is_abandoned=lambda owner, started: False)
+                start.wait()
+                results[name] = emission.run()
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(exc)
+            finally:
+                ledger.close()
 
-            threads = [threading.Thread(target=emit, args=(name, hosts)) for name, hosts in (('a', first), ('b', second))]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-    finally:
-        _emit.owner_id, _emit.abandoned = original_owner, original_abandoned
+        threads = [threading.Thread(target=emit, args=(name, hosts)) for name, hosts in (('a', first), ('b', second))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert not errors, errors
     # every series once, whoever sent it
     assert sorted(sent) == sorted('h%03d' % h for h in first | second)
