@@ -17,17 +17,11 @@ import json
 import math
 import os
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import (
-    MAX_COUNT,
-    MAX_DIMENSIONS,
-    MAX_NAME_LENGTH,
-    RESERVED_NAMESPACES,
-    build_points,
-    pack,
-)
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, pack
 from ansible_collections.azmon.metrics.plugins.module_utils._time import format_utc
 
 UTC = datetime.timezone.utc
@@ -35,6 +29,11 @@ NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=UTC)
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 # `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
 SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
+# Azure's ingestion limits, written out here rather than imported from the code under test.
+MAX_NAME_LENGTH = 256
+MAX_DIMENSIONS = 10
+MAX_COUNT = 2 ** 31 - 1
+RESERVED_NAMESPACES = ('GenevaKustoQos', 'LogsToMetricsQos', 'MdmQos', 'RecoveryService/V2', 'MonitorSLA', 'WarmPathQos')
 SETTINGS = settings(max_examples=100 * SCALE, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -179,6 +178,14 @@ def test_every_name_is_checked_against_the_limits(text, where):
     except ValidationError:
         return
     assert_contract(point)
+
+
+@pytest.mark.parametrize('namespace', RESERVED_NAMESPACES + ('Microsoft.Compute', 'microsoft.insights'))
+def test_every_reserved_namespace_is_refused(namespace):
+    with pytest.raises(ValidationError) as caught:
+        build_points([{'metric': 'm', 'namespace': namespace, 'value': 1}], RID, now=NOW)
+    (problem,) = caught.value.details['errors']
+    assert 'namespace' in problem and 'reserved' in problem, problem
 
 
 # --- packing ----------------------------------------------------------------------------------------------
