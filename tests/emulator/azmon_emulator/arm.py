@@ -69,7 +69,7 @@ class ArmService(Service):
     def _authenticate(self, req):
         token = req.bearer()
         try:
-            return tokens.verify(self.emulator, token, tokens.ARM_AUDIENCES)
+            return tokens.verify(self.emulator, token, tokens.audiences(self.emulator, "arm"))
         except tokens.AuthError as exc:
             if exc.kind == "missing":
                 raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") from exc
@@ -117,10 +117,16 @@ class ArmService(Service):
 
     # --------------------------------------------------------------- routing
     def _handle(self, req):
-        claims = self._authenticate(req)
-        req.claims = claims
         path = req.path.rstrip("/") if req.path != "/" else req.path
         lower = path.lower()
+        if lower == "/metadata/endpoints" and req.method == "GET":
+            return self._metadata(req)  # anonymous, as ARM serves it: clients read it before they can sign in
+        claims = self._authenticate(req)
+        req.claims = claims
+        if req.method in ("GET", "HEAD") and lower in ("/subscriptions", "/tenants"):
+            self._api_version(req, None)
+            with self.state.lock:
+                return self._list_subscriptions(claims) if lower == "/subscriptions" else self._list_tenants()
         index = lower.rfind(AUTH_PROVIDER)
         if index >= 0:
             scope = path[:index]
@@ -140,9 +146,14 @@ class ArmService(Service):
                     return self._role_definitions(req, scope, rest[1] if len(rest) == 2 else None)
         if metrics_read.is_read_path(lower):
             return metrics_read.handle(self, req, claims, path)
-        if req.method == "GET" and lower.startswith("/subscriptions/") and "/providers/microsoft.authorization" not in lower:
+        if req.method in ("GET", "HEAD") and lower.startswith("/subscriptions/") and "/providers/microsoft.authorization" not in lower:
             self._api_version(req, None)
             with self.state.lock:
+                listing = re.match(r"^(/subscriptions/[^/]+(?:/resourcegroups/[^/]+)?)/(resourcegroups|resources)$", lower)
+                if listing and req.method == "GET" and not (listing.group(1).count("/") == 4 and listing.group(2) == "resourcegroups"):
+                    return self._list_children(req, claims, path[:len(listing.group(1))], listing.group(2))
+                if req.method == "HEAD":
+                    return self._check_existence(claims, path)
                 return self._get_scope(claims, path)
         raise ArmError(404, "NotFound", "The requested path '%s' does not exist in this emulator." % req.path)
 
@@ -314,6 +325,74 @@ class ArmService(Service):
         return self._respond(200, {"value": value})
 
     # -------------------------------------------------------------- scopes
+    def _metadata(self, req):
+        """``GET /metadata/endpoints``: the cloud's endpoints (2015-01-01: one object; later versions: a list of clouds)."""
+        version = self._api_version(req, None)
+        urls = self.emulator.urls
+        login, graph, arm = urls["login"], urls["graph"], urls["arm"]
+        audiences = [tokens.ARM_AUDIENCES[0], tokens.ARM_AUDIENCES[2], arm + "/"]
+        if version == "2015-01-01":
+            return self._respond(200, {"galleryEndpoint": "", "graphEndpoint": graph + "/", "portalEndpoint": "",
+                                       "authentication": {"loginEndpoint": login + "/", "audiences": audiences}})
+        return self._respond(200, [{
+            "name": "AzmonEmulator", "portal": "", "resourceManager": arm + "/", "graph": graph + "/", "graphAudience": graph + "/",
+            "microsoftGraphResourceId": graph + "/", "media": "", "batch": "", "vmImageAliasDoc": "", "sqlManagement": "",
+            "activeDirectoryDataLake": "", "appInsightsResourceId": "", "appInsightsTelemetryChannelResourceId": "",
+            "attestationResourceId": "", "synapseAnalyticsResourceId": "", "logAnalyticsResourceId": "", "ossrDbmsResourceId": "",
+            "authentication": {"loginEndpoint": login + "/", "audiences": audiences, "tenant": "common", "identityProvider": "AAD"},
+            "suffixes": {"acrLoginServer": "azurecr.io", "keyVaultDns": "vault.azure.net", "storage": "core.windows.net",
+                         "sqlServerHostname": "database.windows.net"},
+        }])
+
+    def _subscription_body(self, sub):
+        return {"id": "/subscriptions/%s" % sub["id"], "authorizationSource": "RoleBased", "managedByTenants": [],
+                "subscriptionId": sub["id"], "tenantId": self.state.tenant_id, "displayName": sub["displayName"],
+                "state": sub["state"], "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01",
+                                                                "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}}
+
+    def _list_subscriptions(self, claims):
+        """``GET /subscriptions``: the subscriptions in which the caller holds any role assignment (at, above or below)."""
+        oid = (claims.get("oid") or "").lower()
+        value = []
+        for sub in self.state.subscriptions.values():
+            sub_scope = "/subscriptions/%s" % sub["id"]
+            if any(ra["principalId"] == oid and (scope_at_or_above(ra["scope"], sub_scope) or scope_at_or_above(sub_scope, ra["scope"]))
+                   for ra in self.state.role_assignments.values()):
+                value.append(self._subscription_body(sub))
+        return self._respond(200, {"value": value, "count": {"type": "Total", "value": len(value)}})
+
+    def _list_tenants(self):
+        state = self.state
+        return self._respond(200, {"value": [{"id": "/tenants/%s" % state.tenant_id, "tenantId": state.tenant_id,
+                                              "tenantCategory": "Home", "displayName": state.tenant_name,
+                                              "defaultDomain": state.tenant_domain, "domains": [state.tenant_domain]}]})
+
+    def _check_existence(self, claims, path):
+        """``HEAD`` on a resource group or resource (Resource Groups - Check Existence): 204 when it exists, else 404."""
+        info = self._resolve(path, claims, "*/read")
+        if info["kind"] == "subscription":
+            raise ArmError(405, "MethodNotAllowed", "HEAD is not supported on a subscription.")
+        return self._respond(204, None)
+
+    def _list_children(self, req, claims, scope, kind):
+        """``GET /subscriptions/{id}/resourcegroups``, ``.../resources`` and ``.../resourceGroups/{rg}/resources``: what the caller may read."""
+        for name in ("$filter", "$expand", "$top"):
+            if req.query_ci(name) is not None:
+                raise ArmError(400, "InvalidRequestParameter", "The emulator does not implement '%s' on resource lists; it refuses "
+                               "it rather than answer a list that ignores it." % name)
+        info = self._resolve(scope, claims, "*/read")
+        oid = claims.get("oid")
+        if kind == "resourcegroups":
+            value = [{"id": rg["id"], "name": rg["name"], "type": "Microsoft.Resources/resourceGroups", "location": rg["location"],
+                      "properties": {"provisioningState": "Succeeded"}}
+                     for rg in self.state.resource_groups.values() if rg["subscription"] == info["subscription"]
+                     and self.state.has_permission(oid, rg["id"], "Microsoft.Resources/subscriptions/resourceGroups/read")]
+        else:
+            value = [{"id": res["id"], "name": res["name"], "type": res["type"], "location": res["location"], "tags": res["tags"]}
+                     for res in self.state.resources.values() if scope_at_or_above(info["id"], res["id"])
+                     and self.state.has_permission(oid, res["id"], "%s/read" % res["type"])]
+        return self._respond(200, {"value": value})
+
     def _get_scope(self, claims, path):
         info = self._resolve(path, claims, "*/read")
         if info["kind"] == "subscription":

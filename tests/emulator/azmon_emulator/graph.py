@@ -80,7 +80,7 @@ class GraphService(Service):
 
     def _authorize(self, req, write):
         try:
-            claims = tokens.verify(self.emulator, req.bearer(), tokens.GRAPH_AUDIENCES)
+            claims = tokens.verify(self.emulator, req.bearer(), tokens.audiences(self.emulator, "graph"))
         except tokens.AuthError as exc:
             message = {"missing": "Access token is empty.", "expired": "Lifetime validation failed, the token is expired.",
                        "audience": "Access token validation failure. Invalid audience."}.get(exc.kind, "Access token validation failure.")

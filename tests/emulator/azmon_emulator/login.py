@@ -170,12 +170,12 @@ class LoginService(Service):
                                  "The provided value for scope %s is not valid. Client credential flows must have a scope value "
                                  "with /.default suffixed to the resource identifier (application ID URI)." % scope)
             resource = scopes[0][:-len("/.default")]
-            aud = tokens.canonical_resource(resource)
+            aud = tokens.canonical_resource(resource, self.emulator)
         else:
             resource = form.get("resource")
             if not resource:
                 raise _missing("resource")
-            aud = resource if tokens.canonical_resource(resource) else None
+            aud = resource if tokens.canonical_resource(resource, self.emulator) else None
         if not aud:
             raise LoginError(400, "invalid_resource", 500011,
                              "The resource principal named %s was not found in the tenant named %s. This can happen if the "
@@ -339,7 +339,7 @@ class MsiService(Service):
         resource = req.query.get("resource")
         if not resource:
             return self.error(400, "BadRequest", "The 'resource' query parameter is required.")
-        if not tokens.canonical_resource(resource):
+        if not tokens.canonical_resource(resource, self.emulator):
             return self.error(400, "invalid_resource", "AADSTS500011: The resource principal named %s was not found in the tenant." % resource)
         with self.state.lock:
             identities = [sp for sp in self.state.service_principals.values() if sp["servicePrincipalType"] == "ManagedIdentity"]

@@ -8,8 +8,11 @@ from . import jwt
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 MONITORING_AUDIENCES = ("https://monitoring.azure.com/",)
-ARM_AUDIENCES = ("https://management.azure.com/", "https://management.core.windows.net/")
-GRAPH_AUDIENCES = (GRAPH_RESOURCE, GRAPH_APP_ID)
+# ARM's own 401 InvalidAuthenticationTokenAudience text lists these four (with and without the slash): v1 and
+# managed identity tokens carry the resource exactly as the client sent it.
+ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
+                 "https://management.azure.com/", "https://management.azure.com")
+GRAPH_AUDIENCES = (GRAPH_RESOURCE, GRAPH_RESOURCE + "/", GRAPH_APP_ID)
 # Resources the tenant knows, by identifier URI without trailing slash -> the App ID URI Entra puts in ``aud``
 # for a v2 ``{resource}/.default`` request. (v1 and managed identity echo the ``resource`` parameter as sent.)
 KNOWN_RESOURCES = {
@@ -32,9 +35,24 @@ class AuthError(Exception):
         self.message = message
 
 
-def canonical_resource(resource):
-    """The registered App ID URI for ``resource`` (trailing / ignored), or None when the tenant does not know it."""
-    return KNOWN_RESOURCES.get(resource.rstrip("/").lower())
+def canonical_resource(resource, emulator=None):
+    """The registered App ID URI for ``resource`` (trailing / ignored), or None when the tenant does not know it.
+
+    With ``emulator``, its own ARM and Graph base URLs are known resources too, as a custom cloud's endpoints are
+    (``az cloud register``, a client given ``credential_scopes=[arm + "/.default"]``)."""
+    key = resource.rstrip("/").lower()
+    if emulator is not None:
+        own = {emulator.urls["arm"].lower(): emulator.urls["arm"] + "/", emulator.urls["graph"].lower(): emulator.urls["graph"]}
+        if key in own:
+            return own[key]
+    return KNOWN_RESOURCES.get(key)
+
+
+def audiences(emulator, service):
+    """The ``aud`` values the ``arm`` or ``graph`` service accepts: Azure's, plus its own URL with and without ``/``."""
+    base = ARM_AUDIENCES if service == "arm" else GRAPH_AUDIENCES
+    url = emulator.urls[service]
+    return base + (url, url + "/")
 
 
 def issuer(tenant_id):
@@ -54,7 +72,7 @@ def issue(emulator, sp, resource, lifetime=None, now=None):
         "idp": issuer(state.tenant_id), "idtyp": "app", "oid": sp["id"], "rh": "0.emulator", "sub": sp["id"],
         "tid": state.tenant_id, "uti": uuid.uuid4().hex[:22], "ver": "1.0",
     }
-    if resource.rstrip("/") in (GRAPH_RESOURCE, GRAPH_APP_ID) and sp.get("_graphRoles"):
+    if resource.rstrip("/") in (GRAPH_RESOURCE, GRAPH_APP_ID, emulator.urls["graph"]) and sp.get("_graphRoles"):
         claims["roles"] = list(sp["_graphRoles"])
     if sp.get("_resourceId"):
         claims["xms_mirid"] = sp["_resourceId"]
