@@ -1,0 +1,324 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The delivery ledger on Azure Blob Storage, shared by every runner that can reach the container.
+
+Same interface, states and rules as the SQLite ``Ledger``; correctness comes
+from the storage service's conditional writes, not from local locks.
+
+Layout: four *shard* blobs, ``{prefix}/azmon-ledger/v1/shard-{0..3}.json.gz``.
+A key belongs to exactly one shard (CRC-32 of the key, modulo 4).  A shard
+holds the settled keys (``delivered``/``unknown`` with the time they settled)
+and the open claims (owner, start, expiry, keys).  Every change is
+read-modify-write with ``If-Match: <etag>`` (``If-None-Match: *`` for a shard
+that does not exist yet); HTTP 409/412 mean another runner changed the shard
+first, so it is read again and the change re-decided on what is there now.
+
+Cost: claiming one request's series reads and writes each shard they fall
+into (at most 4 + 4 calls), settling it writes them again (at most 4, plus a
+read after a lost race); a run that sends nothing reads the 4 shards once.
+Never one call per series.
+
+Claims expire ``CLAIM_SECONDS`` after they were taken.  A process id cannot
+be checked on another host, so a claim whose owner is elsewhere counts as
+abandoned (its series become ``unknown``) only after expiry.  The owner
+outlives its claim: the emission stops sending a request once its oldest
+point would fall out of the ingestion window (20 minutes), well inside the
+claim's 30 minutes.
+
+Retention: every write drops settled keys older than the retention; the
+shards themselves stay (four small blobs).  Keys are opaque hashes; no metric
+value, name or secret is stored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import time
+import uuid
+import zlib
+
+from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, LedgerError
+
+SHARDS = 4
+CLAIM_SECONDS = 1800
+FORMAT = 1
+_CODES = {DELIVERED: 'd', UNKNOWN: 'u'}
+_STATES = {'d': DELIVERED, 'u': UNKNOWN}
+ROLE_HINT = ('the signed-in principal needs the Storage Blob Data Contributor role on the container or its storage'
+             ' account (a new role assignment can take up to 10 minutes to take effect)')
+
+
+def shard_of(key):
+    return zlib.crc32(key.encode('utf-8')) % SHARDS
+
+
+class BlobLedger:
+    """The ledger in four blobs of one container; see the module docstring for the layout and the rules."""
+
+    def __init__(self, client, retention_seconds=30 * 86400, claim_seconds=CLAIM_SECONDS, max_wait=120.0,
+                 clock=time.time, sleep=time.sleep, rng=None):
+        if not isinstance(client, BlobClient):
+            raise TypeError('client must be a BlobClient')
+        self.client = client
+        self.retention_seconds = retention_seconds
+        self.claim_seconds = claim_seconds
+        self.max_wait = max_wait
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.path = client.location.url
+        self._cache = {}     # shard -> (etag, doc, read at)
+        self._claims = {}    # claim id -> {shard: [keys]}
+
+    exists = True
+
+    @property
+    def calls(self):
+        """Storage calls made so far (every try counts)."""
+        return self.client.calls
+
+    def close(self):
+        self._cache.clear()
+
+    # -- storage ---------------------------------------------------------------------------------------------
+    def _name(self, shard):
+        return 'azmon-ledger/v%d/shard-%d.json.gz' % (FORMAT, shard)
+
+    def _read(self, shard):
+        try:
+            etag, body = self.client.get(self._name(shard))
+        except AzmonError as exc:
+            raise self._error('read', exc) from None
+        doc = _decode(body, self.path) if body is not None else _empty()
+        self._cache[shard] = (etag or '*', doc, self.clock())
+        return self._cache[shard]
+
+    def _cached(self, shard, fresh_seconds=None):
+        hit = self._cache.get(shard)
+        if hit is None or (fresh_seconds is not None and self.clock() - hit[2] > fresh_seconds):
+            return self._read(shard)
+        return hit
+
+    def _update(self, shard, change):
+        """Apply ``change(doc, now)`` (which edits ``doc`` and returns what the caller wants, or raises
+        ``_NoChange(value)``) until a conditional write of the result succeeds."""
+        waited, attempt = 0.0, 0
+        etag, doc, _read_at = self._cached(shard)
+        while True:
+            attempt += 1
+            now = self.clock()
+            work = json.loads(json.dumps(doc))
+            try:
+                value = change(work, now)
+            except _NoChange as nothing:
+                return nothing.value
+            _drop_old(work, now - self.retention_seconds)
+            try:
+                new_etag = self.client.put(self._name(shard), _encode(work), etag)
+            except AzmonError as exc:
+                self._cache.pop(shard, None)
+                raise self._error('write', exc) from None
+            if new_etag:
+                self._cache[shard] = (new_etag, work, now)
+                return value
+            wait = min(2.0, 0.05 * (2 ** min(attempt, 6))) * self.rng.uniform(0.5, 1.0)
+            if waited + wait > self.max_wait:
+                raise LedgerError('the blob ledger %s: gave up after %d writes to shard %d that other runners kept'
+                                  ' changing first (%.0f s)' % (self.path, attempt, shard, waited), ledger_url=self.path)
+            self.sleep(wait)
+            waited += wait
+            etag, doc, _read_at = self._read(shard)
+
+    def _error(self, verb, exc):
+        text = exc.msg
+        if isinstance(exc, ServiceError) and exc.status == 403:
+            text = '%s; %s' % (text, ROLE_HINT)
+        details = {k: v for k, v in exc.details.items() if k in ('status', 'error_code', 'request_id')}
+        return LedgerError('cannot %s the blob ledger %s: %s' % (verb, self.path, text), ledger_url=self.path, **details)
+
+    # -- the ledger interface ----------------------------------------------------------------------------------
+    def lookup(self, keys):
+        """``{key: (state, owner, updated)}``; in-flight keys come back ``pending``, expired claims ``unknown``.
+
+        Advisory, like the SQLite ledger's: ``claim`` decides again.  Shards read less than two seconds ago (by
+        ``settle_abandoned`` at the start of a run) are not read again.
+        """
+        by_shard = _group(keys)
+        found = {}
+        for shard, wanted in sorted(by_shard.items()):
+            _etag, doc, _at = self._cached(shard, fresh_seconds=2.0)
+            wanted = set(wanted)
+            now = self.clock()
+            for key in wanted:
+                row = doc['settled'].get(key)
+                if row:
+                    found[key] = (_STATES[row[0]], None, row[1])
+            for claim in doc['claims'].values():
+                state = UNKNOWN if claim['expires'] < now else PENDING
+                for key in wanted.intersection(claim['keys']):
+                    found[key] = (state, claim['owner'], claim['started'])
+        return found
+
+    def claim(self, keys, owner, is_abandoned, resend_unknown=False):
+        """Take the keys no one else holds, shard by shard; ``(claim_id, others)`` as the SQLite ledger returns."""
+        claim_id = uuid.uuid4().hex
+        others = {}
+        held = {}
+        try:
+            for shard, wanted in sorted(_group(keys).items()):
+                def change(doc, now, wanted=wanted):
+                    theirs = {}
+                    _settle(doc, now, is_abandoned)
+                    for key in wanted:
+                        row = doc['settled'].get(key)
+                        if row and not (row[0] == 'u' and resend_unknown):
+                            theirs[key] = _STATES[row[0]]
+                    for other_id, claim in doc['claims'].items():
+                        if other_id == claim_id:
+                            continue
+                        for key in set(wanted).intersection(claim['keys']):
+                            theirs[key] = PENDING
+                    taken = [key for key in wanted if key not in theirs]
+                    if not taken:
+                        raise _NoChange((theirs, taken))
+                    doc['claims'][claim_id] = {'owner': owner, 'started': now, 'expires': now + self.claim_seconds,
+                                               'keys': taken}
+                    return theirs, taken
+                theirs, taken = self._update(shard, change)
+                others.update(theirs)
+                if taken:
+                    held[shard] = taken
+        except BaseException:
+            if held:
+                self._claims[claim_id] = held
+                try:
+                    self.finish(claim_id, [], None)
+                except AzmonError:
+                    pass    # the claim expires; its series then count as unknown, as after a crash
+            raise
+        if not held:
+            return None, others
+        self._claims[claim_id] = held
+        return claim_id, others
+
+    def finish(self, inflight_id, keys, state=None, request_id=None):
+        """Settle a claim: its keys become ``state`` (``None``: released, nothing was ingested)."""
+        code = _CODES.get(state) if state is not None else None
+        if state is not None and code is None:
+            raise ValueError('unknown ledger state %r' % state)
+        shards = {}
+        for shard, wanted in _group(keys).items():
+            shards.setdefault(shard, set()).update(wanted)
+        for shard, held in self._claims.pop(inflight_id, {}).items():
+            shards.setdefault(shard, set())
+        for shard, wanted in sorted(shards.items()):
+            def change(doc, now, wanted=wanted):
+                removed = doc['claims'].pop(inflight_id, None) if inflight_id is not None else None
+                if code is None:
+                    if removed is None:
+                        raise _NoChange(None)
+                    return None
+                stamp = int(now)
+                for key in wanted:
+                    doc['settled'][key] = [code, stamp]
+                return None
+            self._update(shard, change)
+
+    def mark(self, keys, state, request_id=None):
+        self.finish(None, keys, state, request_id)
+
+    def settle_abandoned(self, is_abandoned):
+        """Turn every claim whose owner is gone or whose time ran out into ``unknown`` keys; returns how many."""
+        count = 0
+        for shard in range(SHARDS):
+            _etag, doc, _at = self._read(shard)
+            now = self.clock()
+            if not any(_abandoned(c, now, is_abandoned) for c in doc['claims'].values()):
+                continue
+
+            def change(doc, now):
+                settled = _settle(doc, now, is_abandoned)
+                if not settled:
+                    raise _NoChange(0)
+                return settled
+            count += self._update(shard, change)
+        return count
+
+    def prune(self, older_than_seconds):
+        """Drop settled keys older than the retention from the shards this run read (every write does it too)."""
+        for shard in sorted(self._cache):
+            _etag, doc, _at = self._cache[shard]
+            cutoff = self.clock() - older_than_seconds
+            if not any(row[1] < cutoff for row in doc['settled'].values()):
+                continue
+
+            def change(doc, now):
+                if not _drop_old(doc, now - older_than_seconds):
+                    raise _NoChange(None)
+            saved, self.retention_seconds = self.retention_seconds, older_than_seconds
+            try:
+                self._update(shard, change)
+            finally:
+                self.retention_seconds = saved
+
+
+class _NoChange(Exception):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+def _empty():
+    return {'format': FORMAT, 'settled': {}, 'claims': {}}
+
+
+def _encode(doc):
+    return gzip.compress(json.dumps(doc, separators=(',', ':'), sort_keys=True).encode('utf-8'), mtime=0)
+
+
+def _decode(body, where):
+    try:
+        doc = json.loads(gzip.decompress(body).decode('utf-8'))
+    except (OSError, EOFError, ValueError) as exc:
+        raise LedgerError('the blob ledger %s holds a shard that is not a ledger shard (%s); point ledger_url at a'
+                          ' container or prefix of its own' % (where, exc), ledger_url=where) from None
+    if not isinstance(doc, dict) or doc.get('format') != FORMAT:
+        raise LedgerError('the blob ledger %s was written in another format (%r); this collection reads format %d'
+                          % (where, doc.get('format') if isinstance(doc, dict) else None, FORMAT), ledger_url=where)
+    doc.setdefault('settled', {})
+    doc.setdefault('claims', {})
+    return doc
+
+
+def _group(keys):
+    shards = {}
+    for key in keys:
+        shards.setdefault(shard_of(key), []).append(key)
+    return shards
+
+
+def _abandoned(claim, now, is_abandoned):
+    return claim['expires'] < now or is_abandoned(claim['owner'], claim['started'])
+
+
+def _settle(doc, now, is_abandoned):
+    """Move the keys of abandoned claims to ``unknown``; returns how many keys that concerned."""
+    count = 0
+    for claim_id in [c for c, claim in doc['claims'].items() if _abandoned(claim, now, is_abandoned)]:
+        claim = doc['claims'].pop(claim_id)
+        for key in claim['keys']:
+            doc['settled'][key] = ['u', int(now)]
+        count += len(claim['keys'])
+    return count
+
+
+def _drop_old(doc, cutoff):
+    old = [key for key, row in doc['settled'].items() if row[1] < cutoff]
+    for key in old:
+        del doc['settled'][key]
+    return len(old)
