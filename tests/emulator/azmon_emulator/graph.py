@@ -2,24 +2,54 @@
 
 import base64
 import binascii
+import copy
 import datetime
 import re
 import time
 import urllib.parse
 
-from . import pki, timeutil, tokens
-from .state import new_guid
-from .web import Service, json_response
+from . import odata, pki, timeutil, tokens
+from .state import is_guid, new_guid
+from .web import Response, Service, json_response
 
 READ_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 WRITE_ROLES = ("Application.ReadWrite.All",)
+# The complex properties of microsoft.graph.application (v1.0) with their sub-properties and the value Graph shows when
+# nothing was set; a write is merged into the current value, an unknown sub-property is refused as Graph refuses it.
+APP_COMPLEX = {
+    "web": (("homePageUrl", "logoutUrl", "redirectUris", "implicitGrantSettings", "redirectUriSettings"),
+            {"homePageUrl": None, "logoutUrl": None, "redirectUris": [], "redirectUriSettings": [],
+             "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False}}),
+    "spa": (("redirectUris",), {"redirectUris": []}),
+    "publicClient": (("redirectUris",), {"redirectUris": []}),
+    "api": (("acceptMappedClaims", "knownClientApplications", "oauth2PermissionScopes", "preAuthorizedApplications",
+             "requestedAccessTokenVersion"),
+            {"acceptMappedClaims": None, "knownClientApplications": [], "oauth2PermissionScopes": [],
+             "preAuthorizedApplications": [], "requestedAccessTokenVersion": None}),
+    "optionalClaims": (("idToken", "accessToken", "saml2Token"), None),
+}
+APP_ROLE_FIELDS = ("allowedMemberTypes", "description", "displayName", "id", "isEnabled", "origin", "value")
+GROUP_MEMBERSHIP_CLAIMS = ("None", "SecurityGroup", "DirectoryRole", "ApplicationGroup", "All")
+APP_DEFAULTS = dict({k: copy.deepcopy(v[1]) for k, v in APP_COMPLEX.items()}, appRoles=[], groupMembershipClaims=None,
+                    isFallbackPublicClient=None)
 APP_FIELDS = ("displayName", "uniqueName", "description", "notes", "tags", "identifierUris", "signInAudience", "keyCredentials",
-              "requiredResourceAccess")
+              "requiredResourceAccess") + tuple(APP_DEFAULTS)
 SP_FIELDS = ("displayName", "accountEnabled", "tags", "notes", "description", "appRoleAssignmentRequired")
+ODATA_TYPES = {"applications": "#microsoft.graph.application", "servicePrincipals": "#microsoft.graph.servicePrincipal"}
+# $filter properties per collection (Graph's documented filterable ones the emulator implements).
+FILTERS = {
+    "applications": {"strings": ("displayName", "appId", "uniqueName", "id", "publisherDomain", "signInAudience"),
+                     "collections": ("identifierUris", "tags"), "booleans": ()},
+    "servicePrincipals": {"strings": ("displayName", "appId", "id", "servicePrincipalType", "appOwnerOrganizationId"),
+                          "collections": ("servicePrincipalNames", "tags"), "booleans": ("accountEnabled",)},
+}
+LIST_OPTIONS = ("$filter", "$select", "$top", "$search", "$count", "$orderby", "$skiptoken")
+MAX_TOP = 999
+MAX_GET_BY_IDS = 1000
 MAX_FICS = 20
 _REF_RE = re.compile(r"^(applications|servicePrincipals)\((appId|uniqueName)='((?:[^']|'')*)'\)$")
-_FILTER_RE = re.compile(r"^(displayName|appId|uniqueName|id)\s+eq\s+'((?:[^']|'')*)'$")
-_STARTS_RE = re.compile(r"^startswith\((displayName),\s*'((?:[^']|'')*)'\)$")
+_FIC_BY_NAME_RE = re.compile(r"^federatedIdentityCredentials\(name='((?:[^']|'')*)'\)$")
+_SEARCH_RE = re.compile(r'^"([A-Za-z]+):([^"]*)"$')
 
 
 class GraphError(Exception):
@@ -41,19 +71,31 @@ def _public(obj):
 
 def app_view(app, with_keys=False):
     """An application as Graph shows it; the certificate ``key`` only for ``$select=keyCredentials`` on one object."""
-    view = _public(app)
+    view = dict(copy.deepcopy(APP_DEFAULTS), **_public(app))
     view["passwordCredentials"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in app["passwordCredentials"]]
     view["keyCredentials"] = [dict({k: v for k, v in c.items() if not k.startswith("_")},
                                    key=c.get("_key") if with_keys else None) for c in app["keyCredentials"]]
     return view
 
 
-def _selected(req, view):
+def _selected(req, view, kind):
     """Apply ``$select`` (comma-separated property names; ``id`` always kept) to one object's view."""
     select = [name.strip() for name in (req.query.get("$select") or "").split(",") if name.strip()]
     if not select:
         return view
+    for name in select:
+        if name not in view:
+            raise GraphError(400, "Request_BadRequest", "Could not find a property named '%s' on type '%s'."
+                             % (name, ODATA_TYPES[kind].lstrip("#")))
     return {k: v for k, v in view.items() if k in select or k == "id" or k.startswith("@odata")}
+
+
+def _check_odata_type(body, kind):
+    """msgraph-sdk sends ``@odata.type`` with every write; Graph accepts the entity's own type and refuses another."""
+    value = body.get("@odata.type")
+    if value is not None and value.lower() != ODATA_TYPES[kind].lower():
+        raise GraphError(400, "Request_BadRequest", "The @odata.type '%s' does not match the type of the collection '%s'."
+                         % (value, ODATA_TYPES[kind]))
 
 
 class GraphService(Service):
@@ -105,10 +147,17 @@ class GraphService(Service):
         if not req.path.startswith("/v1.0/"):
             raise GraphError(404, "BadRequest", "Resource not found for the segment '%s'." % req.path.split("/")[1])
         parts = req.path[len("/v1.0/"):].rstrip("/").split("/")
-        self._authorize(req, write=req.method not in ("GET", "HEAD"))
+        get_by_ids = parts == ["directoryObjects", "getByIds"]
+        self._authorize(req, write=req.method not in ("GET", "HEAD") and not get_by_ids)
         with self.state.lock:
             head = parts[0]
             match = _REF_RE.match(head)
+            if get_by_ids:
+                if req.method != "POST":
+                    raise GraphError(405, "Request_BadRequest", "Method not allowed.")
+                return self._get_by_ids(req)
+            if head in ("applications", "servicePrincipals") and parts[1:] == ["$count"] and req.method == "GET":
+                return self._count(req, head)
             if head in ("applications", "servicePrincipals") and len(parts) == 1:
                 if req.method == "GET":
                     return self._list(req, head)
@@ -144,38 +193,111 @@ class GraphService(Service):
                 return obj
         return None
 
-    def _list(self, req, kind):
-        flt = (req.query.get("$filter") or "").strip()
+    @staticmethod
+    def _eventual(req, option):
+        """``$search`` and ``$count`` are advanced queries: Graph serves them only with ``ConsistencyLevel: eventual``."""
+        if (req.header("ConsistencyLevel") or "").strip().lower() != "eventual":
+            raise GraphError(400, "Request_BadRequest", "%s is only supported with the request header 'ConsistencyLevel: eventual' "
+                             "(an advanced query)." % option)
+
+    def _matching(self, req, kind):
+        """The objects of ``kind`` that ``$filter`` and ``$search`` select, in ``$orderby`` order (default: creation)."""
+        for name in req.query:
+            if name.startswith("$") and name not in LIST_OPTIONS:
+                raise GraphError(400, "Request_BadRequest", "Query option '%s' is not supported%s." % (
+                    name, " by the emulator" if name == "$expand" else ""))
         pool = list(self.state.applications.values() if kind == "applications" else self.state.service_principals.values())
-        if flt:
-            match = _FILTER_RE.match(flt)
-            starts = _STARTS_RE.match(flt)
-            if match:
-                field, value = match.group(1), match.group(2).replace("''", "'")
-                pool = [o for o in pool if (o.get(field) or "").lower() == value.lower()]
-            elif starts:
-                value = starts.group(2).replace("''", "'").lower()
-                pool = [o for o in pool if (o.get("displayName") or "").lower().startswith(value)]
-            else:
-                raise GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property "
-                                 "of resource '%s': %s" % (kind, flt))
+        flt = (req.query.get("$filter") or "").strip()
+        if "$filter" in req.query:
+            spec = FILTERS[kind]
+            try:
+                predicate = odata.parse_filter(flt, spec["strings"], spec["collections"], spec["booleans"])
+            except odata.FilterError as exc:
+                raise GraphError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for "
+                                 "resource '%s': %s" % (kind, exc)) from exc
+            pool = [o for o in pool if predicate(o)]
+        if "$search" in req.query:
+            self._eventual(req, "$search")
+            clauses = [c.strip() for c in re.split(r"\s+OR\s+", req.query["$search"].strip())]
+            terms = []
+            for clause in clauses:
+                match = _SEARCH_RE.match(clause)
+                if not match or match.group(1) not in ("displayName", "description"):
+                    raise GraphError(400, "Request_UnsupportedQuery", "Invalid $search clause %r: use \"displayName:term\" or "
+                                     "\"description:term\", in double quotes, joined with OR." % clause)
+                terms.append((match.group(1), match.group(2)))
+            pool = [o for o in pool if any(odata.search_matches(o.get(prop), term) for prop, term in terms)]
         pool = [o for o in pool if not self._replicating(o)]
         pool.sort(key=lambda o: o.get("_created", 0))
+        order = (req.query.get("$orderby") or "").strip()
+        if order:
+            match = re.match(r"^displayName(?:\s+(asc|desc))?$", order)
+            if not match:
+                raise GraphError(400, "Request_UnsupportedQuery", "Sorting is only supported on displayName: '%s'." % order)
+            pool.sort(key=lambda o: (o.get("displayName") or "").lower(), reverse=match.group(1) == "desc")
+        return pool
+
+    def _count(self, req, kind):
+        self._eventual(req, "$count")
+        return Response(200, str(len(self._matching(req, kind))), "text/plain")
+
+    def _list(self, req, kind):
+        pool = self._matching(req, kind)
         view = app_view if kind == "applications" else _public
         try:
             offset = int(req.query.get("$skiptoken") or 0)
         except ValueError as exc:
             raise GraphError(400, "Request_BadRequest", "Invalid $skiptoken.") from exc
         size = max(1, int(self.state.settings.get("graphPageSize") or 100))
-        page = {"value": [view(o) for o in pool[offset:offset + size]]}
+        if "$top" in req.query:
+            top = req.query["$top"].strip()
+            if not top.isdigit() or not 1 <= int(top) <= MAX_TOP:
+                raise GraphError(400, "Request_BadRequest", "Invalid page size specified: '%s'. Must be between 1 and %d inclusive."
+                                 % (top, MAX_TOP))
+            size = int(top)
+        page = {}
+        count = req.query.get("$count")
+        if count is not None:
+            if count.lower() not in ("true", "false"):
+                raise GraphError(400, "Request_BadRequest", "Invalid value '%s' for $count: use true or false." % count)
+            if count.lower() == "true":
+                self._eventual(req, "$count")
+                page["@odata.count"] = len(pool)
+        page["value"] = [_selected(req, view(o), kind) for o in pool[offset:offset + size]]
         if offset + size < len(pool):
             query = {k: v for k, v in req.query.items() if k != "$skiptoken"}
             query["$skiptoken"] = str(offset + size)
             page["@odata.nextLink"] = "%s%s?%s" % (self.emulator.urls["graph"], req.raw_path, urllib.parse.urlencode(query))
         return self._ok(200, page, kind)
 
+    def _get_by_ids(self, req):
+        """``POST /directoryObjects/getByIds``: the objects among ``ids`` of the given ``types``; unknown ids are left out."""
+        body = self._body(req)
+        ids, types = body.get("ids"), body.get("types")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise GraphError(400, "Request_BadRequest", "Property 'ids' must be a non-empty array of strings.")
+        if len(ids) > MAX_GET_BY_IDS:
+            raise GraphError(400, "Request_BadRequest", "At most %d ids can be requested at once." % MAX_GET_BY_IDS)
+        known = ("application", "servicePrincipal", "user", "group", "device", "directoryObjectPartnerReference", "orgContact")
+        if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+            raise GraphError(400, "Request_BadRequest", "Property 'types' must be an array of strings.")
+        for item in types or []:
+            if item.lower() not in [k.lower() for k in known]:
+                raise GraphError(400, "Request_BadRequest", "Invalid type '%s' in 'types'." % item)
+        wanted = {t.lower() for t in types} if types else {"application", "serviceprincipal"}
+        value = []
+        for object_id in ids:
+            key = object_id.lower()
+            app, sp = self.state.applications.get(key), self.state.service_principals.get(key)
+            if app is not None and "application" in wanted and not self._replicating(app):
+                value.append(dict({"@odata.type": ODATA_TYPES["applications"]}, **app_view(app)))
+            elif sp is not None and "serviceprincipal" in wanted and not self._replicating(sp):
+                value.append(dict({"@odata.type": ODATA_TYPES["servicePrincipals"]}, **_public(sp)))
+        return self._ok(200, {"value": value}, "directoryObjects")
+
     # ----------------------------------------------------------- applications
     def _apply_app_fields(self, app, body, creating):
+        _check_odata_type(body, "applications")
         for key in body:
             if key not in APP_FIELDS and key not in ("@odata.type",):
                 if key in ("passwordCredentials",):
@@ -194,9 +316,61 @@ class GraphService(Service):
             raise GraphError(400, "Request_BadRequest", "Property 'displayName' must be a non-empty string.")
         if "keyCredentials" in body:
             app["keyCredentials"] = self._key_credentials(app, body["keyCredentials"])
+        values = {key: self._app_property(app, key, body[key]) for key in APP_DEFAULTS if key in body}
         for key in APP_FIELDS:
             if key in body and key != "keyCredentials":
-                app[key] = body[key]
+                app[key] = values.get(key, body[key])
+
+    @staticmethod
+    def _app_property(app, key, value):
+        """Check one of the v1.0 properties of APP_DEFAULTS and return what to store (complex values merged)."""
+        def bad(rule):
+            return GraphError(400, "Request_BadRequest", "Invalid value specified for property '%s' of resource 'Application': %s."
+                              % (key, rule))
+        if key in APP_COMPLEX:
+            allowed, default = APP_COMPLEX[key]
+            if value is None and key == "optionalClaims":
+                return None
+            if not isinstance(value, dict):
+                raise bad("an object is required")
+            for sub in value:
+                if sub not in allowed and sub != "@odata.type":
+                    raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on the type of '%s'." % (sub, key))
+            for sub in ("redirectUris", "knownClientApplications"):
+                if sub in value and (not isinstance(value[sub], list) or not all(isinstance(u, str) for u in value[sub])):
+                    raise bad("'%s' must be an array of strings" % sub)
+            if key in ("web", "spa") and any(not u.lower().startswith(("https://", "http://localhost")) for u in value.get("redirectUris") or []):
+                raise bad("redirect URIs must use https (or http://localhost)")
+            merged = dict(app.get(key) or copy.deepcopy(default) or {})
+            merged.update({k: v for k, v in value.items() if k != "@odata.type"})
+            return merged
+        if key == "appRoles":
+            if not isinstance(value, list):
+                raise bad("an array is required")
+            ids, names = set(), set()
+            for role in value:
+                if not isinstance(role, dict) or any(k not in APP_ROLE_FIELDS and k != "@odata.type" for k in role):
+                    raise bad("each app role is an object with %s" % ", ".join(APP_ROLE_FIELDS))
+                role_id = str(role.get("id") or "").lower()
+                if not is_guid(role_id) or role_id in ids:
+                    raise bad("every app role needs a unique GUID 'id'")
+                if role.get("value") and role["value"] in names:
+                    raise bad("app role values must be unique")
+                members = role.get("allowedMemberTypes")
+                if not isinstance(members, list) or not members or any(m not in ("User", "Application") for m in members):
+                    raise bad("'allowedMemberTypes' must hold 'User' and/or 'Application'")
+                ids.add(role_id)
+                names.add(role.get("value"))
+            return [{k: v for k, v in dict({"isEnabled": True, "origin": "Application"}, **r).items() if k != "@odata.type"}
+                    for r in value]
+        if key == "groupMembershipClaims":
+            if value is not None and (not isinstance(value, str) or
+                                      any(p.strip() not in GROUP_MEMBERSHIP_CLAIMS for p in value.split(","))):
+                raise bad("use %s" % ", ".join(GROUP_MEMBERSHIP_CLAIMS))
+            return value
+        if value is not None and not isinstance(value, bool):
+            raise bad("a boolean is required")
+        return value
 
     def _key_credentials(self, app, items):
         if not isinstance(items, list):
@@ -241,7 +415,7 @@ class GraphService(Service):
                 raise _not_found(value)
             with_keys = "keycredentials" in (req.query.get("$select") or "").lower()
             view = app_view(obj, with_keys) if kind == "applications" else _public(obj)
-            return self._ok(200, _selected(req, view), "%s/$entity" % kind)
+            return self._ok(200, _selected(req, view, kind), "%s/$entity" % kind)
         if req.method == "DELETE":
             if obj is None:
                 raise _not_found(value)
@@ -268,8 +442,9 @@ class GraphService(Service):
         if kind == "applications":
             self._apply_app_fields(obj, body, creating=False)
         else:
+            _check_odata_type(body, "servicePrincipals")
             for field in body:
-                if field not in SP_FIELDS and field != "appId":
+                if field not in SP_FIELDS and field not in ("appId", "@odata.type"):
                     raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.servicePrincipal'." % field)
             obj.update({k: v for k, v in body.items() if k in SP_FIELDS})
         return json_response(204, None)
@@ -285,8 +460,9 @@ class GraphService(Service):
         if self.state.sp_by_app_id(app_id) is not None:
             raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal cannot be created, updated, or "
                              "restored because the service principal name %s is already in use." % app_id)
+        _check_odata_type(body, "servicePrincipals")
         for field in body:
-            if field not in SP_FIELDS and field != "appId":
+            if field not in SP_FIELDS and field not in ("appId", "@odata.type"):
                 raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.servicePrincipal'." % field)
         sp = self.state.new_service_principal(app)
         sp.update({k: v for k, v in body.items() if k in SP_FIELDS})
@@ -320,9 +496,12 @@ class GraphService(Service):
             return json_response(204, None)
         if action == "federatedIdentityCredentials":
             return self._fics(req, app, rest[1:])
+        by_name = _FIC_BY_NAME_RE.match(action)
+        if by_name and len(rest) == 1:
+            return self._fics(req, app, [by_name.group(1).replace("''", "'")], by_name=True)
         raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % action)
 
-    def _fics(self, req, app, rest):
+    def _fics(self, req, app, rest, by_name=False):
         fics = app["federatedIdentityCredentials"]
         context = "applications('%s')/federatedIdentityCredentials" % app["id"]
         if not rest:
@@ -334,10 +513,13 @@ class GraphService(Service):
             fic = self._validate_fic(app, body, None)
             fics.append(fic)
             return self._ok(201, dict(fic), context + "/$entity")
-        ref = rest[0]
-        match = re.match(r"^\(name='((?:[^']|'')*)'\)$", ref) or re.match(r"^name='((?:[^']|'')*)'$", ref)
-        wanted = match.group(1).replace("''", "'") if match else ref
-        fic = next((f for f in fics if f["id"] == wanted.lower() or f["name"] == wanted), None)
+        if len(rest) > 1:
+            raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % rest[1])
+        wanted = rest[0]
+        if by_name:
+            fic = next((f for f in fics if f["name"] == wanted), None)
+        else:
+            fic = next((f for f in fics if f["id"] == wanted.lower() or f["name"] == wanted), None)
         if fic is None:
             raise _not_found(wanted)
         if req.method == "GET":
