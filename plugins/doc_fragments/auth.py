@@ -54,6 +54,7 @@ options:
     description:
       - Path to a PEM or PKCS12 file holding the certificate and private key that sign in as O(client_id).
       - Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
+      - The file is read and its key and certificate parsed before any network call.
     type: path
   x509_certificate_password:
     description:
@@ -66,6 +67,7 @@ options:
         exchanged for an Entra token through a federated credential of O(client_id). The file is read
         again whenever a token is needed.
       - Falls back to E(AZURE_FEDERATED_TOKEN_FILE).
+      - It must exist and hold a token when the task starts; this is checked before any network call.
     type: path
   access_token:
     description:
@@ -115,16 +117,22 @@ options:
     type: str
   validate_certs:
     description:
-      - Verify TLS certificates of every endpoint, sign-in included. Turn off only for testing.
+      - Verify TLS certificates of every endpoint, sign-in included. Turn off only for testing; the task then
+        warns.
     type: bool
     default: true
   ca_path:
     description:
-      - PEM bundle of certificate authorities to trust instead of the system ones, for sign-in and every API.
+      - PEM bundle of certificate authorities to trust, for sign-in and every API, or a directory of hashed CA
+        certificates (C(openssl rehash)).
+      - When unset, E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if set, else the CA bundle of C(requests),
+        for every connection alike. Proxies come from E(HTTPS_PROXY), E(ALL_PROXY) and E(NO_PROXY) the way
+        C(requests) reads them (a proxy without a port uses port 80); metrics ingestion needs an C(http://) proxy.
+      - A missing, unreadable or non-PEM bundle is refused before any connection.
     type: path
   timeout:
     description:
-      - Seconds to wait for a connection or an answer on each HTTP request.
+      - Seconds to wait for a connection or an answer on each HTTP request, from 1 to 3600.
     type: float
     default: 30.0
 requirements:

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import quote_path
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import (
     Scope,
     assignment_name,
@@ -144,7 +145,7 @@ class ArmClient:
     # ------------------------------------------------------------------ plumbing
     def _assignments_url(self, scope, name=None, query=None):
         scope_id = scope.id if isinstance(scope, Scope) else parse_scope(scope).id
-        url = self.endpoint + scope_id + ASSIGNMENTS_PATH
+        url = self.endpoint + quote_path(scope_id) + ASSIGNMENTS_PATH
         if name is not None:
             url += '/' + require_guid(name, 'role assignment name')
         url += '?api-version=' + quote(self.api_version, safe='')

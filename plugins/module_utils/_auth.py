@@ -221,8 +221,6 @@ def _service_principal(plan, p, environ, origin, creds):
         return plan('secret', origin, client_id=client_id, tenant=tenant, secret=creds['secret'])
     client_id, tenant = _identity(p, environ, 'certificate')
     path = os.path.expanduser(creds['x509_certificate_path'])
-    if not os.path.isfile(path):
-        raise ConfigError('x509_certificate_path: %s is not a file' % path, option='x509_certificate_path')
     return plan('certificate', origin, client_id=client_id, tenant=tenant, certificate_path=path,
                 certificate_password=creds.get('x509_certificate_password') or _env(environ, 'x509_certificate_password'))
 
@@ -234,6 +232,90 @@ def _from_profile(plan, profile, name, path):
         raise ConfigError('%s lacks %s' % (origin, ', '.join(missing)), option='profile')
     return plan('secret', origin, client_id=profile['client_id'], tenant=profile['tenant'], secret=profile['secret'],
                 subscription_id=profile.get('subscription_id'))
+
+
+def _read_local(path, option, what):
+    """The bytes of ``path``, or ``ConfigError`` naming ``option`` with the reason (missing, a directory, unreadable)."""
+    try:
+        if not os.path.exists(path):
+            raise ConfigError('%s: %s does not exist' % (option, path), option=option)
+        if os.path.isdir(path):
+            raise ConfigError('%s: %s is a directory; give the %s file' % (option, path, what), option=option)
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except UnicodeError:
+        raise ConfigError('%s: %r cannot be used as a file name on this system' % (option, path), option=option) from None
+    except OSError as exc:
+        raise ConfigError('%s: cannot read %s: %s' % (option, path, exc.strerror or exc.__class__.__name__),
+                          option=option) from None
+
+
+def _import_crypto():
+    try:
+        from cryptography import x509  # pylint: disable=import-outside-toplevel
+        from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+        from cryptography.hazmat.primitives.serialization import pkcs12  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MissingLibraryError('cryptography', traceback=traceback.format_exc()) from None
+    return x509, serialization, pkcs12
+
+
+def check_certificate(data, password, option='x509_certificate_path', password_option='x509_certificate_password'):
+    """Refuse a client certificate azure-identity could not use: PEM with a private key and a certificate, or PKCS#12.
+
+    Reads it as azure-identity's ``CertificateCredential`` does, with no network call.
+    """
+    x509, serialization, pkcs12 = _import_crypto()
+    secret = password.encode('utf-8') if isinstance(password, str) else password
+    if b'-----BEGIN' in data:
+        if b'PRIVATE KEY-----' not in data:
+            raise ConfigError('%s: the PEM file holds no private key; give the private key and the certificate in one'
+                              ' file' % option, option=option)
+        try:
+            x509.load_pem_x509_certificate(data)
+        except ValueError:
+            raise ConfigError('%s: the PEM file holds no readable certificate; give the private key and the'
+                              ' certificate in one file' % option, option=option) from None
+        try:
+            serialization.load_pem_private_key(data, password=secret)
+        except TypeError:
+            if secret:
+                raise ConfigError('%s is set but the private key in %s is not encrypted; remove it'
+                                  % (password_option, option), option=password_option) from None
+            raise ConfigError('%s: the private key is encrypted; set %s' % (option, password_option),
+                              option=password_option) from None
+        except ValueError:
+            raise ConfigError('%s: the private key cannot be read (a wrong %s, or not a private key)'
+                              % (option, password_option), option=option) from None
+        return
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(data, secret)
+    except (ValueError, TypeError):
+        raise ConfigError('%s: neither a PEM file (private key and certificate) nor a PKCS#12 file that %s opens'
+                          % (option, password_option), option=option) from None
+    if key is None or cert is None:
+        raise ConfigError('%s: the PKCS#12 file must hold a private key and its certificate' % option, option=option)
+
+
+def check_local_files(plan):
+    """Check every file the sign-in plan will read, before any network call; ``ConfigError`` naming the option."""
+    origin_env = plan.origin == 'environment'
+    if plan.kind == 'certificate':
+        option = 'AZURE_CLIENT_CERTIFICATE_PATH' if origin_env else 'x509_certificate_path'
+        data = _read_local(plan.certificate_path, option, 'certificate')
+        check_certificate(data, plan.certificate_password, option,
+                          'AZURE_CLIENT_CERTIFICATE_PASSWORD' if origin_env else 'x509_certificate_password')
+    elif plan.kind == 'workload_identity':
+        option = 'AZURE_FEDERATED_TOKEN_FILE' if origin_env else 'federated_token_file'
+        data = _read_local(plan.token_file, option, 'token')
+        try:
+            text = data.decode('ascii').strip()
+        except UnicodeDecodeError:
+            raise ConfigError('%s: %s is not a token (it holds non-ASCII bytes)' % (option, plan.token_file),
+                              option=option) from None
+        if not text:
+            raise ConfigError('%s: %s is empty; the workload identity token is written there by the CI system or'
+                              ' Kubernetes' % (option, plan.token_file), option=option)
 
 
 def token_claims(token):

@@ -82,7 +82,9 @@ class GraphClient:
 
     # ------------------------------------------------------------------ plumbing
     def url(self, path, query=None):
-        url = '%s/v1.0/%s' % (self.endpoint, path.lstrip('/'))
+        # IDs are GUIDs and key segments are encoded already (their '%', '(', "'" and '=' stay); anything else
+        # that is not ASCII-safe is percent-encoded (RFC 3986).
+        url = '%s/v1.0/%s' % (self.endpoint, quote(path.lstrip('/'), safe="/()'=%,"))
         if query:
             url += '?' + query
         return url

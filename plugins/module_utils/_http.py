@@ -12,14 +12,18 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import os
 import random
 import re
+import ssl
 import time
 import traceback
 import uuid
 import xml.etree.ElementTree as ET
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import (
+    ConfigError,
     MissingLibraryError,
     ServiceError,
     TransportError,
@@ -47,6 +51,139 @@ def import_requests():
 
 def new_request_id():
     return str(uuid.uuid4())
+
+
+# --- local checks and the environment, the same for every connection ---------------------------------------
+
+TIMEOUT_MIN = 1.0
+TIMEOUT_MAX = 3600.0
+_HASHED_CA = re.compile(r'^[0-9a-f]{8}\.[0-9]+$')
+CA_BUNDLE_ENV = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+
+
+def quote_path(path):
+    """``path`` percent-encoded as RFC 3986 asks (UTF-8), keeping ``/`` and the unreserved characters."""
+    return quote(path, safe='/')
+
+
+def check_timeout(value, option='timeout'):
+    """``value`` as a float when it is a sensible number of seconds, else ``ConfigError`` naming ``option``."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float('nan')
+    if not TIMEOUT_MIN <= seconds <= TIMEOUT_MAX:
+        raise ConfigError('%s must be from %g to %g seconds, got %r' % (option, TIMEOUT_MIN, TIMEOUT_MAX, value),
+                          option=option)
+    return seconds
+
+
+def check_ca_bundle(path, option='ca_path'):
+    """Refuse a CA bundle that cannot be used, before any connection: ``ConfigError`` naming ``option``.
+
+    A file must hold PEM certificates that OpenSSL loads; a directory must hold
+    hashed CA certificates (``openssl rehash``), as ``requests`` and OpenSSL
+    read them.
+    """
+    what = '%s %s' % (option, path)
+    try:
+        if not os.path.exists(path):
+            raise ConfigError('%s does not exist: give a CA bundle file (PEM)' % what, option=option)
+        if os.path.isdir(path):
+            if not any(_HASHED_CA.match(name) for name in os.listdir(path)):
+                raise ConfigError('%s is a directory without hashed CA certificates (see openssl rehash): give a CA'
+                                  ' bundle file (PEM)' % what, option=option)
+            return
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except UnicodeError:
+        raise ConfigError('%r cannot be used as a file name on this system' % what, option=option) from None
+    except OSError as exc:
+        raise ConfigError('%s cannot be read: %s' % (what, exc.strerror or exc.__class__.__name__),
+                          option=option) from None
+    if b'-----BEGIN CERTIFICATE-----' not in data:
+        raise ConfigError('%s is not a PEM CA bundle: no "-----BEGIN CERTIFICATE-----" block' % what, option=option)
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError('%s holds a certificate that cannot be loaded: %s' % (what, exc.__class__.__name__),
+                          option=option) from None
+
+
+class ConnectionSettings:
+    """What one connection uses: ``verify`` (``False``, ``True`` or a CA bundle path) and ``proxy`` (URL or ``None``)."""
+
+    def __init__(self, verify, proxy, verify_source=None, proxy_source=None):
+        self.verify = verify
+        self.proxy = proxy
+        self.verify_source = verify_source
+        self.proxy_source = proxy_source
+
+    def __repr__(self):
+        return 'ConnectionSettings(verify=%r, proxy=%r)' % (self.verify, _without_credentials(self.proxy))
+
+
+def connection_settings(url, validate_certs=True, ca_path=None, environ=None):
+    """CA bundle and proxy for ``url``, read from the options and the environment the way ``requests`` reads them.
+
+    ``validate_certs=false`` wins, then ``ca_path``, then ``REQUESTS_CA_BUNDLE``
+    or ``CURL_CA_BUNDLE``, then ``True`` (``requests``' bundle).  The proxy is
+    ``requests``' choice for the URL from ``HTTPS_PROXY``/``HTTP_PROXY``,
+    ``ALL_PROXY`` and ``NO_PROXY`` (upper or lower case), with ``http://``
+    prepended when it has no scheme.  Every connection of the collection, the
+    sign-in included, uses this one function.
+    """
+    requests = import_requests()
+    environ = os.environ if environ is None else environ
+    if not validate_certs:
+        verify, verify_source = False, 'validate_certs'
+    elif ca_path:
+        verify, verify_source = ca_path, 'ca_path'
+    else:
+        name = next((n for n in CA_BUNDLE_ENV if environ.get(n)), None)
+        verify, verify_source = (environ[name], name) if name else (True, None)
+    proxies = requests.utils.get_environ_proxies(url)
+    proxy = requests.utils.select_proxy(url, proxies)
+    proxy_source = None
+    if proxy:
+        scheme = urlsplit(url).scheme
+        proxy_source = next((n for n in ('%s_proxy' % scheme, 'all_proxy') for n in (n.upper(), n) if environ.get(n)),
+                            'the proxy environment')
+        try:
+            proxy = requests.utils.prepend_scheme_if_needed(proxy, 'http')
+        except ValueError:
+            raise ConfigError('%s: the proxy %s is not a URL with a valid host and port'
+                              % (proxy_source, _without_credentials(proxy)), option=proxy_source) from None
+    return ConnectionSettings(verify, proxy, verify_source, proxy_source)
+
+
+def check_connection(url, validate_certs=True, ca_path=None, environ=None):
+    """``connection_settings`` for ``url`` after checking, with no network call, that they can be used."""
+    settings = connection_settings(url, validate_certs, ca_path, environ)
+    if isinstance(settings.verify, str):
+        check_ca_bundle(settings.verify, settings.verify_source)
+    if settings.proxy:
+        parts = urlsplit(settings.proxy)
+        try:
+            parts.port  # pylint: disable=pointless-statement
+        except ValueError:
+            raise ConfigError('%s: the proxy %s has an invalid port' % (settings.proxy_source,
+                                                                        _without_credentials(settings.proxy)),
+                              option=settings.proxy_source) from None
+        if not parts.hostname:
+            raise ConfigError('%s: the proxy %s has no host' % (settings.proxy_source,
+                                                                _without_credentials(settings.proxy)),
+                              option=settings.proxy_source)
+    return settings
+
+
+def _without_credentials(url):
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return url.replace(parts.netloc, parts.netloc.rsplit('@', 1)[-1], 1)
 
 
 def decode_error(body, content_type=None):
@@ -259,8 +396,12 @@ class HttpClient:
 
     @property
     def verify(self):
-        """The value requests (and azure-core's transport) wants for ``verify``."""
-        return self.session.verify
+        """The value requests (and azure-core's transport) wants for ``verify``: the same as every connection's."""
+        return connection_settings('https://localhost/', self.validate_certs, self.ca_path).verify
+
+    def settings(self, url):
+        """The ``ConnectionSettings`` for ``url`` (CA bundle and proxy, from the options and the environment)."""
+        return connection_settings(url, self.validate_certs, self.ca_path)
 
     def request(self, method, url, service, json_body=None, data=None, headers=None, params=None, token=None,
                 idempotent=None, ok=(200, 201, 202, 204), deadline=None):
@@ -287,11 +428,14 @@ class HttpClient:
             send_headers.update({k: v for k, v in (headers or {}).items() if k.lower() != CLIENT_REQUEST_ID_HEADER})
             send_headers[CLIENT_REQUEST_ID_HEADER] = client_request_id
             self.stats['requests'] += 1
+            settings = self.settings(url)
+            proxies = {urlsplit(url).scheme: settings.proxy} if settings.proxy else None
             try:
                 # verify is passed on every call: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override the
                 # session's own setting, which would ignore ca_path and even validate_certs=false.
                 resp = self.session.request(method, url, params=params, json=json_body, data=data,
-                                            headers=send_headers, timeout=self.timeout, verify=self.verify)
+                                            headers=send_headers, timeout=self.timeout, verify=settings.verify,
+                                            proxies=proxies)
             except requests.exceptions.SSLError as exc:
                 raise TransportError(
                     '%s: TLS verification failed for %s: %s. Set ca_path to the CA bundle that signs this endpoint,'

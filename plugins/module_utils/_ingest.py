@@ -13,8 +13,10 @@ the whole body was written (a timeout, a reset, a 500/502/504, a 503 without
 interim ``100 Continue`` gets the body after ``continue_timeout`` seconds, as
 RFC 9110 asks.
 
-Built on ``http.client`` (requests cannot wait for ``100 Continue``); honours
-``HTTPS_PROXY``/``NO_PROXY`` as requests does.
+Built on ``http.client`` (requests cannot wait for ``100 Continue``); the CA
+bundle and proxy come from ``_http.connection_settings``, as for every other
+connection.  Paths are percent-encoded (RFC 3986), so Unicode resource names
+travel as Azure expects them.
 """
 
 from __future__ import annotations
@@ -23,22 +25,25 @@ import base64
 import gzip
 import http.client
 import io
+import os
 import socket
 import ssl
 import time
 import urllib.parse
-import urllib.request
 
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import TransportError
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, TransportError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import (
     AMBIGUOUS,
     CLIENT_REQUEST_ID_HEADER,
     RETRY,
     USER_AGENT,
+    check_connection,
     classify_status,
     decode_error,
+    import_requests,
     new_request_id,
     parse_retry_after,
+    quote_path,
     request_id_from,
 )
 
@@ -98,37 +103,71 @@ class _Replay:
 
 
 class IngestionTransport:
-    """One keep-alive connection per host; ``post`` raises ``NotDelivered`` or ``MaybeDelivered``, else answers."""
+    """One keep-alive connection per host; ``post`` raises ``NotDelivered`` or ``MaybeDelivered``, else answers.
+
+    The CA bundle and the proxy come from ``connection_settings``, as for every other connection (the sign-in
+    included): ``ca_path``, ``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY`` mean the same here.
+    """
 
     def __init__(self, validate_certs=True, ca_path=None, timeout=30.0, continue_timeout=1.0):
-        if validate_certs:
-            self.context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
-        else:
-            self.context = ssl._create_unverified_context()  # pylint: disable=protected-access
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
         self.timeout = timeout
         self.continue_timeout = continue_timeout
         self._connections = {}
+        self._contexts = {}
+        self.body_started = False   # whether the last post began writing its body
+
+    def prepare(self, url):
+        """Check, with no network call, that ``url`` can be reached with these settings; raises ``ConfigError``."""
+        settings = check_connection(url, self.validate_certs, self.ca_path)
+        if settings.proxy and urllib.parse.urlsplit(settings.proxy).scheme.lower() != 'http':
+            raise ConfigError('%s: metrics ingestion goes through an http:// proxy only (CONNECT tunnel), got %s'
+                              % (settings.proxy_source, urllib.parse.urlsplit(settings.proxy).scheme),
+                              option=settings.proxy_source)
+        self._context(settings.verify)
+        return settings
+
+    def _context(self, verify):
+        key = verify if isinstance(verify, str) else bool(verify)
+        if key not in self._contexts:
+            if verify is False:
+                context = ssl._create_unverified_context()  # pylint: disable=protected-access
+            else:
+                bundle = verify if isinstance(verify, str) else import_requests().certs.where()
+                try:
+                    if os.path.isdir(bundle):
+                        context = ssl.create_default_context(capath=bundle)
+                    else:
+                        context = ssl.create_default_context(cafile=bundle)
+                except (OSError, ValueError) as exc:
+                    raise ConfigError('cannot load the CA bundle %s: %s' % (bundle, exc), option='ca_path') from None
+            self._contexts[key] = context
+        return self._contexts[key]
 
     def close(self):
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
 
-    def _connection(self, parsed):
+    def _connection(self, parsed, url):
         key = (parsed.hostname, parsed.port or 443)
         conn = self._connections.get(key)
         if conn is None:
-            proxy = _proxy_for(parsed)
-            if proxy:
-                conn = http.client.HTTPSConnection(proxy.hostname, proxy.port or 8080, timeout=self.timeout,
-                                                   context=self.context)
+            settings = self.prepare(url)
+            context = self._context(settings.verify)
+            if settings.proxy:
+                proxy = urllib.parse.urlsplit(settings.proxy)
+                # a proxy URL without a port means the scheme's port, as urllib3 reads it
+                conn = http.client.HTTPSConnection(proxy.hostname, proxy.port or 80, timeout=self.timeout,
+                                                   context=context)
                 headers = {}
                 if proxy.username:
                     creds = '%s:%s' % (urllib.parse.unquote(proxy.username), urllib.parse.unquote(proxy.password or ''))
                     headers['Proxy-Authorization'] = 'Basic ' + base64.b64encode(creds.encode()).decode()
                 conn.set_tunnel(key[0], key[1], headers=headers)
             else:
-                conn = http.client.HTTPSConnection(key[0], key[1], timeout=self.timeout, context=self.context)
+                conn = http.client.HTTPSConnection(key[0], key[1], timeout=self.timeout, context=context)
             self._connections[key] = conn
         return key, conn
 
@@ -138,11 +177,12 @@ class IngestionTransport:
             conn.close()
 
     def post(self, url, body, headers):
+        self.body_started = False
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme != 'https':
             raise TransportError('ingestion endpoint must use https: %s' % url, sent=False)
-        path = parsed.path + ('?' + parsed.query if parsed.query else '')
-        key, conn = self._connection(parsed)
+        path = quote_path(parsed.path) + ('?' + parsed.query if parsed.query else '')
+        key, conn = self._connection(parsed, url)
         try:
             if conn.sock is None:
                 conn.connect()
@@ -175,6 +215,7 @@ class IngestionTransport:
             finally:
                 self._drop(key)
             return answer
+        self.body_started = True
         try:
             conn.send(body)
         except (OSError, http.client.HTTPException) as exc:
@@ -221,16 +262,6 @@ class IngestionTransport:
         return bytes(head)
 
 
-def _proxy_for(parsed):
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get('https')
-    if not proxy or urllib.request.proxy_bypass_environment(parsed.hostname or ''):
-        return None
-    if '://' not in proxy:
-        proxy = 'http://' + proxy
-    return urllib.parse.urlsplit(proxy)
-
-
 def _describe(exc):
     text = str(exc)
     return '%s%s' % (exc.__class__.__name__, ': ' + text if text else '')
@@ -269,9 +300,17 @@ class Sender:
         self.log = log or (lambda msg: None)
         self.posts = 0
         self.retries = 0
+        # When ``send`` raised: whether the service may have ingested that body (an exception while or after it
+        # was written).  ``False`` means provably nothing was ingested, so the series may be sent again.
+        self.in_doubt = False
+
+    def prepare(self):
+        """Sign in now, so that a sign-in or local file problem shows before anything is claimed or sent."""
+        self.token.token()
 
     def send(self, url, body, content_type, deadline=None):
         """POST ``body`` until it is delivered, certainly refused, or its outcome is unknown; return an ``Outcome``."""
+        self.in_doubt = False
         payload = gzip.compress(body, compresslevel=6) if self.compress else body
         client_request_id = new_request_id()
         attempt = 0
@@ -302,11 +341,17 @@ class Sender:
                 continue
             except MaybeDelivered as exc:
                 return Outcome(UNKNOWN, attempt, client_request_id=client_request_id, reason=str(exc))
+            except BaseException:
+                self.in_doubt = getattr(self.transport, 'body_started', True)
+                raise
+            # Until this answer is known to be a refusal, an exception would leave its body in doubt.
+            self.in_doubt = answer.body_sent
             request_id = request_id_from(answer.headers, answer.body)
             if 200 <= answer.status < 300:
                 return Outcome(DELIVERED, attempt, request_id=request_id, client_request_id=client_request_id,
                                status=answer.status)
             if answer.status == 401 and not refreshed:
+                self.in_doubt = False
                 refreshed = True
                 self.token.refresh()
                 continue
@@ -316,6 +361,7 @@ class Sender:
             decision = classify_status(answer.status, not answer.body_sent, retry_after)
             code, message = decode_error(answer.body, _header(answer.headers, 'Content-Type'))
             if decision == RETRY:
+                self.in_doubt = False    # a refusal worth retrying: nothing was ingested
                 wait = self.policy.next_wait(attempt, waited, retry_after=retry_after, deadline=deadline)
                 if wait is not None:
                     waited += self._wait(wait, 'HTTP %d' % answer.status)

@@ -9,10 +9,18 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.azmon.metrics.plugins.module_utils._auth import AUTH_SOURCES, TokenProvider, resolve_auth
+from ansible_collections.azmon.metrics.plugins.module_utils._auth import (
+    AUTH_SOURCES,
+    TokenProvider,
+    check_local_files,
+    resolve_auth,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import CLOUD_NAMES
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, MissingLibraryError
-from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient
+from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, check_connection, check_timeout
+
+VALIDATE_CERTS_WARNING = ('validate_certs is false: TLS certificates are not checked, so secrets and tokens could be'
+                          ' sent to an impostor. Set ca_path to the CA bundle that signs the endpoints instead.')
 
 
 def auth_argspec():
@@ -49,15 +57,32 @@ class AzureContext:
     it in any output.
     """
 
-    def __init__(self, params, environ=None, register_secret=None, log=None):
+    def __init__(self, params, environ=None, register_secret=None, log=None, warn=None):
         self.register_secret = register_secret or (lambda value: None)
-        self.plan = resolve_auth(params, environ=os.environ if environ is None else environ)
+        self.environ = os.environ if environ is None else environ
+        timeout = check_timeout(params.get('timeout', 30.0))
+        self.plan = resolve_auth(params, environ=self.environ)
         for value in self.plan.secrets:
             self.register_secret(value)
         self.cloud = self.plan.cloud
         self.http = HttpClient(validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
-                               timeout=params.get('timeout') or 30.0, log=log)
+                               timeout=timeout, log=log)
         self.tokens = TokenProvider(self.plan, self.http)
+        self.validate_local()
+        if not self.http.validate_certs and warn is not None:
+            warn(VALIDATE_CERTS_WARNING)
+
+    def validate_local(self):
+        """Check every local file and setting the connections will use, with no network call.
+
+        The CA bundle (``ca_path``, else ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``),
+        the proxy settings, the client certificate and the federated token file:
+        each problem is a ``ConfigError`` naming the option (or variable).
+        """
+        for key in ('authority_host', 'arm_endpoint', 'graph_endpoint'):
+            if self.cloud.get(key):
+                check_connection(self.cloud[key], self.http.validate_certs, self.http.ca_path, self.environ)
+        check_local_files(self.plan)
 
     def token_source(self, audience_key):
         """The token source for ``arm_audience``, ``graph_audience`` or ``ingestion_audience``."""
@@ -82,7 +107,7 @@ class _Registering:
 
 def azure_context(module):
     """The ``AzureContext`` for an ``AnsibleModule`` built with ``auth_argspec()``."""
-    return AzureContext(module.params, register_secret=module.no_log_values.add, log=module.debug)
+    return AzureContext(module.params, register_secret=module.no_log_values.add, log=module.debug, warn=module.warn)
 
 
 def run_module(argument_spec, work, supports_check_mode=True, **kwargs):

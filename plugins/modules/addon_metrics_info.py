@@ -99,10 +99,12 @@ options:
   ca_path:
     description:
       - A CA bundle file (PEM), or a directory of hashed CA certificates, to check the certificate of O(endpoint).
+      - When unset, E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if set, as for every other module.
+      - A missing, unreadable or non-PEM bundle is refused before anything is sent.
     type: path
   timeout:
     description:
-      - Seconds to wait for the connection and for each read from WAP.
+      - Seconds to wait for the connection and for each read from WAP, from 1 to 3600.
     type: float
     default: 30.0
 notes:
@@ -260,10 +262,8 @@ request_id:
   sample: 7e0c2e0a-3a44-4f6b-9f1e-2b7a0f9c1c11
 '''
 
-import os
-
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ValidationError
-from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient
+from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, check_connection, check_timeout
 from ansible_collections.azmon.metrics.plugins.module_utils._module import run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFormatError, parse_time
 from ansible_collections.azmon.metrics.plugins.module_utils._http import new_request_id
@@ -307,14 +307,11 @@ def _window(params, now):
     return times['start_time'], times['end_time']
 
 
-def _connection(params):
-    if params['timeout'] is None or not params['timeout'] > 0:
-        raise ValidationError('timeout must be a number of seconds greater than 0', option='timeout')
-    ca_path = params['ca_path']
-    if ca_path and not os.path.exists(ca_path):
-        raise ValidationError('ca_path %s does not exist: give a CA bundle file (PEM) or a directory of CA'
-                              ' certificates' % ca_path, option='ca_path')
-    return HttpClient(validate_certs=params['validate_certs'], ca_path=ca_path, timeout=params['timeout'])
+def _connection(params, endpoint):
+    """The HTTP client, once the timeout, the CA bundle and the proxy settings are known to be usable."""
+    timeout = check_timeout(params['timeout'])
+    check_connection(endpoint, params['validate_certs'], params['ca_path'])
+    return HttpClient(validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=timeout)
 
 
 def run(module):
@@ -336,8 +333,8 @@ def run(module):
         if not params['validate_certs']:
             module.warn('validate_certs is false: the certificate of %s is not checked, so the token could be sent'
                         ' to an impostor. Set ca_path to the CA that signs it instead.' % endpoint)
-        client = WapClient(_connection(params), endpoint, token, principal_id, client_request_id=client_request_id,
-                           client_session_id=session_id, principal_liveid=liveid)
+        client = WapClient(_connection(params, endpoint), endpoint, token, principal_id,
+                           client_request_id=client_request_id, client_session_id=session_id, principal_liveid=liveid)
         answer = client.addon_metrics(params['addon_id'], start, end)
     except AzmonError as exc:
         # every failure names the add-on and the request id (also those raised before anything was sent)

@@ -387,14 +387,16 @@ def run(module):
                                     'time': params['time']})
     ctx = azure_context(module)
     url = ingestion_url(ctx.cloud, region, resource.id)
+    # every local setting of the connection is checked before the ledger is opened or anything is claimed
+    transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
+                                   timeout=ctx.http.timeout)
+    transport.prepare(url)
     ledger = None
     if params['dedupe']:
         ledger = Ledger(params['ledger_path'], create=not module.check_mode)
     sender = None
     token = ctx.token_source('ingestion_audience')
     if not module.check_mode:
-        transport = IngestionTransport(validate_certs=params['validate_certs'], ca_path=params['ca_path'],
-                                       timeout=params['timeout'])
         sender = Sender(transport, token, RetryPolicy(max_attempts=6, max_wait=300.0), compress=params['compress'],
                         log=module.debug)
     emission = Emission(points, resource.id, url, ledger=ledger, sender=sender, resend_unknown=params['resend_unknown'],

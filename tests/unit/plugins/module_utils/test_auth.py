@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 
 import pytest
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import (
     StaticTokenSource,
+    check_local_files,
     read_credential_file,
     resolve_auth,
     token_claims,
@@ -88,10 +90,105 @@ def test_environment_certificate(tmp_path):
     assert plan.secrets == ['pw']
 
 
-def test_certificate_path_must_exist():
+def _local_error(params, env=None):
+    """The ConfigError check_local_files raises for the plan of ``params`` (resolving needs no file)."""
+    plan = resolve(params, env=env)
     with pytest.raises(ConfigError) as exc:
-        resolve({'client_id': 'c', 'tenant': 't', 'x509_certificate_path': '/nonexistent/cert.pem'})
-    assert exc.value.details['option'] == 'x509_certificate_path'
+        check_local_files(plan)
+    return exc.value
+
+
+def _key_and_cert(password=None):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import datetime
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'client')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                  else serialization.NoEncryption())
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+            + cert.public_bytes(serialization.Encoding.PEM))
+
+
+SP = {'client_id': 'c', 'tenant': 't'}
+
+
+def test_certificate_path_must_exist():
+    err = _local_error(dict(SP, x509_certificate_path='/nonexistent/cert.pem'))
+    assert err.details['option'] == 'x509_certificate_path' and 'does not exist' in err.msg
+
+
+def test_certificate_path_that_is_a_directory(tmp_path):
+    err = _local_error(dict(SP, x509_certificate_path=str(tmp_path)))
+    assert err.details['option'] == 'x509_certificate_path' and 'is a directory' in err.msg
+
+
+def test_certificate_that_does_not_parse(tmp_path):
+    pem = tmp_path / 'cert.pem'
+    pem.write_text('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n')
+    err = _local_error(dict(SP, x509_certificate_path=str(pem)))
+    assert err.details['option'] == 'x509_certificate_path' and 'no private key' in err.msg
+
+
+def test_certificate_neither_pem_nor_pkcs12(tmp_path):
+    pem = tmp_path / 'cert.bin'
+    pem.write_bytes(b'\x00\x01garbage')
+    err = _local_error(dict(SP, x509_certificate_path=str(pem)))
+    assert err.details['option'] == 'x509_certificate_path' and 'PKCS#12' in err.msg
+
+
+def test_certificate_from_the_environment_names_the_variable(tmp_path):
+    env = {'AZURE_CLIENT_ID': 'c', 'AZURE_TENANT_ID': 't', 'AZURE_CLIENT_CERTIFICATE_PATH': str(tmp_path / 'x.pem')}
+    err = _local_error({}, env=env)
+    assert err.details['option'] == 'AZURE_CLIENT_CERTIFICATE_PATH'
+
+
+def test_encrypted_key_needs_the_right_password(tmp_path):
+    pem = tmp_path / 'cert.pem'
+    pem.write_bytes(_key_and_cert(password='right'))
+    err = _local_error(dict(SP, x509_certificate_path=str(pem)))
+    assert err.details['option'] == 'x509_certificate_password' and 'encrypted' in err.msg
+    err = _local_error(dict(SP, x509_certificate_path=str(pem), x509_certificate_password='wrong'))
+    assert err.details['option'] == 'x509_certificate_path' and 'wrong x509_certificate_password' in err.msg
+    check_local_files(resolve(dict(SP, x509_certificate_path=str(pem), x509_certificate_password='right')))
+
+
+def test_good_certificate_passes(tmp_path):
+    pem = tmp_path / 'c\u00e9rt \u65e5\u672c.pem'
+    pem.write_bytes(_key_and_cert())
+    check_local_files(resolve(dict(SP, x509_certificate_path=str(pem))))
+
+
+def test_federated_token_file_missing_empty_or_unreadable(tmp_path):
+    err = _local_error(dict(SP, federated_token_file=str(tmp_path / 'none.jwt')))
+    assert err.details['option'] == 'federated_token_file' and 'does not exist' in err.msg
+    empty = tmp_path / 'empty.jwt'
+    empty.write_text('')
+    err = _local_error(dict(SP, federated_token_file=str(empty)))
+    assert err.details['option'] == 'federated_token_file' and 'is empty' in err.msg
+    err = _local_error(dict(SP, federated_token_file=str(tmp_path)))
+    assert err.details['option'] == 'federated_token_file' and 'is a directory' in err.msg
+    binary = tmp_path / 'bin.jwt'
+    binary.write_bytes(b'\xff\xfe')
+    err = _local_error(dict(SP, federated_token_file=str(binary)))
+    assert 'non-ASCII' in err.msg
+    env = {'AZURE_CLIENT_ID': 'c', 'AZURE_TENANT_ID': 't', 'AZURE_FEDERATED_TOKEN_FILE': str(tmp_path / 'gone')}
+    assert _local_error({}, env=env).details['option'] == 'AZURE_FEDERATED_TOKEN_FILE'
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root reads any file whatever its mode')
+def test_federated_token_file_unreadable(tmp_path):
+    token = tmp_path / 'token.jwt'
+    token.write_text('a.b.c')
+    token.chmod(0)
+    err = _local_error(dict(SP, federated_token_file=str(token)))
+    assert err.details['option'] == 'federated_token_file' and 'cannot read' in err.msg
 
 
 def test_credential_file_default_profile(cred_file):

@@ -242,9 +242,13 @@ def test_reset_on_get_is_retried(scripted_server):
     assert len(sleeps) == 1
 
 
-def test_verify_setting():
+def test_verify_setting(monkeypatch):
+    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
+    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
     assert client(validate_certs=True, ca_path='/ca.pem')[0].verify == '/ca.pem'
     assert client(validate_certs=True)[0].verify is True
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/env.pem')
+    assert client(validate_certs=True)[0].verify == '/env.pem'
     assert client(validate_certs=False, ca_path='/ca.pem')[0].verify is False
 
 

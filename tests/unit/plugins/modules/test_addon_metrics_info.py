@@ -190,7 +190,10 @@ def test_relative_times(run_main, wap, pki):
     ({'client_session_id': 'a\nb'}, 'client_session_id', 'control characters'),
     ({'metric_names': ['']}, 'metric_names', 'empty name'),
     ({'ca_path': '/nonexistent/ca.pem'}, 'ca_path', 'does not exist'),
-    ({'timeout': 0}, 'timeout', 'greater than 0'),
+    ({'timeout': 0}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'timeout': -5}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'timeout': 1e9}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'ca_path': '/'}, 'ca_path', 'is a directory'),
 ])
 def test_mistakes_fail_before_anything_is_sent(run_main, wap, pki, extra, option, says):
     module_args = args(wap, pki, **extra)

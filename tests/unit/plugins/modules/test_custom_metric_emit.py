@@ -182,3 +182,59 @@ def test_bad_metrics_file(run_main, server, args, tmp_path, name, content, words
 def test_missing_metrics_file(run_main, server, args, tmp_path):
     result = run_main(custom_metric_emit, args(metrics_file=str(tmp_path / 'none.json')))
     assert result['failed'] is True and 'metrics_file: cannot read' in result['msg']
+
+
+def _bad_files(tmp_path):
+    notpem = tmp_path / 'notpem.pem'
+    notpem.write_text('hello')
+    empty = tmp_path / 'empty.jwt'
+    empty.write_text('')
+    return notpem, empty
+
+
+@pytest.mark.parametrize('extra, option, words', [
+    ({'ca_path': '/nonexistent/ca.pem'}, 'ca_path', 'does not exist'),
+    ({'ca_path': 'NOTPEM'}, 'ca_path', 'not a PEM CA bundle'),
+    ({'ca_path': 'DIR'}, 'ca_path', 'is a directory'),
+    ({'timeout': 0}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'timeout': -1}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'timeout': 86400 * 365}, 'timeout', 'from 1 to 3600 seconds'),
+    ({'access_token': None, 'client_id': 'c', 'tenant': 't', 'x509_certificate_path': 'NOTPEM'},
+     'x509_certificate_path', 'PKCS#12'),
+    ({'access_token': None, 'client_id': 'c', 'tenant': 't', 'x509_certificate_path': 'DIR'},
+     'x509_certificate_path', 'is a directory'),
+    ({'access_token': None, 'client_id': 'c', 'tenant': 't', 'federated_token_file': '/nonexistent/t.jwt'},
+     'federated_token_file', 'does not exist'),
+    ({'access_token': None, 'client_id': 'c', 'tenant': 't', 'federated_token_file': 'EMPTY'},
+     'federated_token_file', 'is empty'),
+])
+def test_bad_local_files_fail_naming_the_option_before_anything(run_main, server, args, tmp_path, extra, option,
+                                                                   words):
+    notpem, empty = _bad_files(tmp_path)
+    names = {'NOTPEM': str(notpem), 'EMPTY': str(empty), 'DIR': str(tmp_path)}
+    params = args(metric='m', value=1)
+    params.update({k: names.get(v, v) if isinstance(v, str) else v for k, v in extra.items()})
+    params = {k: v for k, v in params.items() if v is not None}
+    result = run_main(custom_metric_emit, params)
+    assert result['failed'] is True
+    assert result['msg'].startswith(option) and words in result['msg'], result['msg']
+    assert result.get('option') == option
+    assert 'Traceback' not in json.dumps(result)
+    assert server.requests == []
+    assert not (tmp_path / 'ledger.sqlite3').exists()
+
+
+def test_validate_certs_false_warns(run_main, server, args):
+    result = run_main(custom_metric_emit, args(metric='m', value=1, validate_certs=False))
+    assert result['series_sent'] == 1
+    assert 'validate_certs is false' in json.dumps(result.get('warnings')), result.get('warnings')
+
+
+def test_unicode_resource_names_are_percent_encoded(run_main, server, args):
+    rid = ('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-\u00fcml\u00e4ut'
+           '/providers/Microsoft.Compute/virtualMachines/vm-\u65e5\u672c')
+    result = run_main(custom_metric_emit, args(resource_id=rid, metric='m', value=1))
+    assert result['series_sent'] == 1, result
+    assert server.requests[0]['path'] == ('/eastus/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/'
+                                          'rg-%C3%BCml%C3%A4ut/providers/Microsoft.Compute/virtualMachines/'
+                                          'vm-%E6%97%A5%E6%9C%AC/metrics')
