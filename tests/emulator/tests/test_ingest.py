@@ -1,5 +1,6 @@
 """Ingestion rules: one refused and one accepted request per rule, and aggregation arithmetic."""
 
+import datetime
 import gzip
 import json
 
@@ -87,7 +88,6 @@ def test_content_type_required(c):
     (lambda d: d["data"]["baseData"].update(namespace="MdmQos"), "reserved"),
     (lambda d: d["data"]["baseData"].update(series=[]), "non-empty array"),
     (lambda d: d.update(time="yesterday"), "not a valid ISO 8601"),
-    (lambda d: d.update(time=now_z(-1)[:-1]), "no time zone"),
     (lambda d: d.update(time=now_z(-21)), "not older than 20 minutes"),
     (lambda d: d.update(time=now_z(4.5)), "not more than 4 minutes in the future"),
     (lambda d: d.pop("data"), "data.baseData"),
@@ -232,3 +232,16 @@ def test_active_series_limit(c):
     resp = c.post_metrics(doc(series=series[2:]))
     assert resp.status_code == 429 and _error(resp)["code"] == "TooManyTimeSeries"
     assert c.post_metrics(doc(series=series[:1])).status_code == 200
+
+
+def test_time_without_zone_is_utc_and_offsets_convert(c):
+    """The how-to's own document carries "time": "2023-01-03T11:00:20" (no zone); Azure takes it as UTC."""
+    naive = now_z(-2)[:-1]
+    assert c.post_metrics(doc(time=naive)).status_code == 200
+    local = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=3)).astimezone(
+        datetime.timezone(datetime.timedelta(hours=-7)))
+    assert c.post_metrics(doc(metric="Offset", time=local.strftime("%Y-%m-%dT%H:%M:%S-07:00"))).status_code == 200
+    minutes = {row["metric"]: row["minute"] for row in c.metrics()}
+    assert minutes["QueueDepth"] == naive[:16] + ":00Z"
+    assert minutes["Offset"] == local.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:00Z")
+    assert c.post_metrics(doc(time=now_z(-25)[:-1])).status_code == 400
