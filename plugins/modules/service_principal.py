@@ -394,6 +394,9 @@ def check_options(params, no_log, now=None):
                 'client_secret: a new secret could only be delivered in the task result, which is logged. Set'
                 ' client_secret.secret_file to write it to a file (mode 0600), and/or run the task with'
                 ' "no_log: true" to receive it in secret_text.', option='client_secret')
+        if secret.get('secret_file'):
+            # before anything is written to Microsoft Entra ID: a secret that could not be stored is worse than none
+            SecretFile(secret['secret_file']).check()
         wanted['secret'] = dict(secret, end=secret_end_date(secret.get('end_date_time'), secret.get('lifetime_days'), now))
     else:
         wanted['secret'] = None

@@ -378,7 +378,18 @@ def test_secret_file_directory_checked_before_creation(tmp_path):
     graph = FakeGraph()
     with pytest.raises(ValidationError, match='does not exist'):
         run(graph, client_secret=secret_opts(secret_file=str(tmp_path / 'no' / 'such')))
-    assert [w for w in graph.writes if w[0] == 'add_password'] == []
+    assert graph.writes == []
+
+
+@pytest.mark.parametrize('where, words', [
+    ('missing/secret', 'the directory'),
+    ('.', 'is a directory'),
+])
+def test_secret_file_refused_before_any_write(tmp_path, where, words):
+    """The application and its service principal are not created when the secret could not be stored."""
+    with pytest.raises(ValidationError) as exc:
+        check_options(params(client_secret=secret_opts(secret_file=str(tmp_path / where))), no_log=False)
+    assert exc.value.details['option'] == 'client_secret.secret_file' and words in exc.value.msg
 
 
 # --- certificates -----------------------------------------------------------------------------------------
