@@ -112,6 +112,8 @@ def _number(value):
         except OverflowError:   # an int beyond the range of a double
             return None
     elif isinstance(value, str):
+        if '_' in value:   # float() takes Python's digit grouping ("1_000"); JSON and YAML numbers do not
+            return None
         try:
             number = float(value.strip())
         except ValueError:
