@@ -36,6 +36,7 @@ WINDOW_FUTURE = datetime.timedelta(minutes=3)   # documented 5, the service says
 RESERVED_NAMESPACES = ('GenevaKustoQos', 'LogsToMetricsQos', 'MdmQos', 'RecoveryService/V2', 'MonitorSLA', 'WarmPathQos')
 ENTRY_KEYS = ('metric', 'namespace', 'dimensions', 'time', 'value', 'values', 'min', 'max', 'sum', 'count', 'dedupe_key')
 STAT_KEYS = ('min', 'max', 'sum', 'count')
+_RESERVED_LOWER = frozenset(name.lower() for name in RESERVED_NAMESPACES)   # Azure refuses them in any case
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
@@ -272,9 +273,9 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
     if rule:
         problems.add(where, 'namespace', rule + (' (set it on the entry or on the task)' if namespace is None else ''))
         ok = False
-    elif namespace.lower().startswith('microsoft.') or namespace in RESERVED_NAMESPACES:
-        problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s)'
-                     % (namespace, ', '.join(RESERVED_NAMESPACES)))
+    elif namespace.lower().startswith('microsoft.') or namespace.lower() in _RESERVED_LOWER:
+        problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s, in any'
+                     ' case)' % (namespace, ', '.join(RESERVED_NAMESPACES)))
         ok = False
     dims = dict(defaults.get('dimensions') or {})
     if entry.get('dimensions') is not None and not isinstance(entry.get('dimensions'), dict):
@@ -395,6 +396,10 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
     """Group ``points`` into documents (one per namespace, metric, minute and dimension names) with one series
     per distinct dimension values (points of the same series-minute merge, as Azure would add them), and
     split them into requests of at most ``max_bytes`` uncompressed bytes.  Returns a list of ``Request``.
+
+    Points that share a ledger key (the minutes of one series given one ``dedupe_key``) travel in the same
+    request, so that what the ledger records for the key is true of every one of them; a group larger than
+    ``max_bytes`` raises ``ValidationError``.
     """
     documents = {}
     for point in points:
@@ -409,16 +414,15 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
             merged[2] += point.sum
             merged[3] += point.count
             merged[4].append(point)
-    requests = []
-    current = Request()
-    for (minute, namespace, metric, dim_names), series in documents.items():
+    frames = {}
+    items = []         # (doc_key, text, size, members), in document order
+    for doc_key, series in documents.items():
+        minute, namespace, metric, dim_names = doc_key
         head = '{"time":%s,"data":{"baseData":{"metric":%s,"namespace":%s,%s"series":[' % (
             json.dumps(format_utc(minute)), json.dumps(metric, ensure_ascii=False),
             json.dumps(namespace, ensure_ascii=False),
             '"dimNames":%s,' % json.dumps(list(dim_names), ensure_ascii=False) if dim_names else '')
-        tail = ']}}}'
-        frame = len(head.encode('utf-8')) + len(tail)
-        items = []
+        frames[doc_key] = (head, len(head.encode('utf-8')) + len(_TAIL))
         for dim_values, (low, high, total, count, members) in series.items():
             if count > MAX_COUNT:
                 raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the most'
@@ -430,30 +434,98 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
                                                                members[0].describe()))
             dims = '"dimValues":%s,' % json.dumps(list(dim_values), ensure_ascii=False) if dim_names else ''
             text = '{' + dims + _series_json((low, high, total, count)) + '}'
-            items.append((text, len(text.encode('utf-8')), members))
-        start = 0
-        while start < len(items):
-            room = max_bytes - current.size - (1 if current.lines else 0) - frame
-            taken, used = 0, 0
-            while start + taken < len(items):
-                extra = items[start + taken][1] + (1 if taken else 0)
-                if used + extra > room:
-                    break
-                used += extra
-                taken += 1
-            if taken == 0:
-                if not current.lines:
-                    raise ValidationError('a single series does not fit in %d bytes' % max_bytes)
-                requests.append(current)
-                current = Request()
-                continue
-            chunk = items[start:start + taken]
-            line = head + ','.join(text for text, _size, _members in chunk) + tail
-            current.size += (1 if current.lines else 0) + frame + used
-            current.lines.append(line)
-            for _text, _size, members in chunk:
-                current.points.extend(members)
-            start += taken
-    if current.lines:
-        requests.append(current)
+            items.append((doc_key, text, len(text.encode('utf-8')), members))
+    requests = []
+    current = _Filling(frames)
+    for unit in _units(items):
+        extra = current.cost(unit)
+        if extra > max_bytes - current.size:
+            if current.docs:
+                requests.append(current.request())
+                current = _Filling(frames)
+                extra = current.cost(unit)
+            if extra > max_bytes:
+                raise _too_large(unit, extra, max_bytes)
+        current.add(unit, extra)
+    if current.docs:
+        requests.append(current.request())
     return requests
+
+
+_TAIL = ']}}}'
+
+
+def _units(items):
+    """``items`` joined into the groups that must share a request: series-minutes whose points share a ledger key.
+
+    Every point of a series-minute has the same series, and so has every point of a key, so a group never
+    spans two series; groups come in the order of their first item.
+    """
+    parent = list(range(len(items)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with_key = {}
+    for number, (_doc, _text, _size, members) in enumerate(items):
+        for point in members:
+            other = first_with_key.setdefault(point.key, number)
+            if other != number:
+                parent[root(number)] = root(other)
+    groups = {}
+    for number, item in enumerate(items):
+        groups.setdefault(root(number), []).append(item)
+    return list(groups.values())
+
+
+class _Filling:
+    """The request being filled: its documents' series in the order they came, and its exact size."""
+
+    def __init__(self, frames):
+        self.frames = frames
+        self.docs = {}
+        self.size = 0
+
+    def cost(self, unit):
+        """The bytes ``unit`` adds to this request."""
+        extra, new_docs = 0, set()
+        for doc_key, _text, size, _members in unit:
+            if doc_key in self.docs or doc_key in new_docs:
+                extra += 1 + size                     # a comma and the series
+            else:
+                extra += (1 if self.docs or new_docs else 0) + self.frames[doc_key][1] + size
+                new_docs.add(doc_key)
+        return extra
+
+    def add(self, unit, extra):
+        self.size += extra
+        for doc_key, text, _size, members in unit:
+            self.docs.setdefault(doc_key, []).append((text, members))
+
+    def request(self):
+        req = Request()
+        for doc_key, series in self.docs.items():
+            req.lines.append(self.frames[doc_key][0] + ','.join(text for text, _members in series) + _TAIL)
+            for _text, members in series:
+                req.points.extend(members)
+        req.size = self.size
+        return req
+
+
+def _too_large(unit, size, max_bytes):
+    points = [p for _doc, _text, _size, members in unit for p in members]
+    first = points[0]
+    where = ', '.join('metrics[%d]' % p.index for p in points[:5]) + (' and %d more' % (len(points) - 5)
+                                                                        if len(points) > 5 else '')
+    if len(unit) == 1:
+        return ValidationError('%s: its series (%s) needs %d bytes, more than max_request_bytes (%d)'
+                               % (where, first.describe(), size, max_bytes), option='max_request_bytes')
+    keys = sorted({p.dedupe_key for p in points if p.dedupe_key is not None})
+    return ValidationError('%s: these entries of one series (%s) share dedupe_key %s across %d minutes, so they are'
+                           ' sent in one request, which would need %d bytes, more than max_request_bytes (%d);'
+                           ' raise max_request_bytes or give the minutes different dedupe keys'
+                           % (where, first.describe(), ', '.join(repr(k) for k in keys), len(unit), size, max_bytes),
+                           option='max_request_bytes')

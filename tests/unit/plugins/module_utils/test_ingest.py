@@ -204,3 +204,54 @@ def test_server_error_before_the_body_is_retried(server):
     out = snd.send(server.url + '/m', BODY, 'application/json')
     assert (out.state, out.attempts, len(sleeps)) == (DELIVERED, 3, 2)
     assert server.received == [BODY]
+
+
+# -- what an emission needs to know when send() raises --------------------------------------------------------------
+class BrokenToken(Token):
+    def token(self):
+        raise FileNotFoundError(2, 'No such file or directory', '/var/run/secrets/token')
+
+
+def test_prepare_signs_in_before_anything_is_sent(server):
+    snd = Sender(IngestionTransport(ca_path=server.cert), BrokenToken(), RetryPolicy(max_attempts=1))
+    with pytest.raises(FileNotFoundError):
+        snd.prepare()
+    assert server.requests == [] and snd.posts == 0
+
+
+def test_a_failure_before_the_body_is_written_is_not_in_doubt(server):
+    snd = Sender(IngestionTransport(ca_path=server.cert), BrokenToken(), RetryPolicy(max_attempts=1))
+    with pytest.raises(FileNotFoundError):
+        snd.send(server.url + '/m', BODY, 'application/json')
+    assert snd.in_doubt is False and server.requests == []
+
+
+class Interrupting(IngestionTransport):
+    """Interrupts the process (Ctrl-C) while the body is being written, or before the connection is made."""
+
+    def __init__(self, when, **kwargs):
+        super().__init__(**kwargs)
+        self.when = when
+
+    def _connection(self, *args):
+        if self.when == 'connect':
+            raise KeyboardInterrupt()
+        key, conn = super()._connection(*args)
+        if self.when == 'body':
+            original, calls = conn.send, []
+
+            def interrupted(data):
+                calls.append(data)
+                if len(calls) > 1:      # the first send is the request head, the second the body
+                    raise KeyboardInterrupt()
+                return original(data)
+            conn.send = interrupted
+        return key, conn
+
+
+@pytest.mark.parametrize('when, in_doubt', [('connect', False), ('body', True)])
+def test_an_interruption_is_in_doubt_once_the_body_is_being_written(server, when, in_doubt):
+    snd = Sender(Interrupting(when, ca_path=server.cert, continue_timeout=0.5), Token(), RetryPolicy(max_attempts=1))
+    with pytest.raises(KeyboardInterrupt):
+        snd.send(server.url + '/m', BODY, 'application/json')
+    assert snd.in_doubt is in_doubt

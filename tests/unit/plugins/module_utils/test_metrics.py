@@ -116,6 +116,20 @@ def test_name_rules(entry, defaults, words):
         assert word in msg
 
 
+@pytest.mark.parametrize('namespace', ['mdmqos', 'MDMQOS', 'WARMPATHQOS', 'warmpathqos', 'genevakustoqos',
+                                       'LOGSTOMETRICSQOS', 'recoveryservice/v2', 'RecoveryService/v2', 'monitorsla',
+                                       'MICROSOFT.Compute'])
+def test_reserved_namespaces_are_refused_in_any_case(namespace):
+    msg = problem([{'metric': 'm', 'value': 1, 'namespace': namespace}])
+    assert 'metrics[0] (m): namespace' in msg and repr(namespace) in msg and 'reserved' in msg
+
+
+@pytest.mark.parametrize('namespace', ['MdmQosExtra', 'MyWarmPathQos', 'RecoveryService', 'Microsoft'])
+def test_names_that_only_resemble_reserved_namespaces_are_accepted(namespace):
+    (p,) = points([{'metric': 'm', 'value': 1, 'namespace': namespace}])
+    assert p.namespace == namespace
+
+
 def test_ten_dimensions_and_256_characters_are_allowed():
     dims = {'d%d' % i: 'v' * 256 for i in range(10)}
     (p,) = points([{'metric': 'm' * 256, 'namespace': 'n' * 256, 'value': 1, 'dimensions': dims}])
@@ -266,3 +280,46 @@ def test_unicode_is_counted_in_bytes():
     pts = points([{'metric': 'm', 'value': i, 'dimensions': {'Name': 'é' * 200 + str(i)}} for i in range(200)])
     for req in pack(pts, max_bytes=10000):
         assert len(req.body) <= 10000
+
+
+def _minute(offset):
+    return (NOW.replace(second=0) - datetime.timedelta(minutes=offset)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def test_pack_sends_the_minutes_of_a_series_that_share_a_dedupe_key_in_one_request():
+    # 40 hosts x 6 minutes, one dedupe_key (as the publisher role stamps one batch key): many 4 KiB requests,
+    # and every host's six minutes in the same one
+    pts = points([{'metric': 'Load', 'value': h, 'time': _minute(m), 'dedupe_key': 'batch-1',
+                   'dimensions': {'Host': 'host-%03d' % h}} for h in range(40) for m in range(6)])
+    reqs = pack(pts, max_bytes=4096)
+    assert len(reqs) > 3
+    where = {}
+    for number, req in enumerate(reqs):
+        assert req.size == len(req.body) <= 4096
+        for point in req.points:
+            where.setdefault(point.dim_values, set()).add(number)
+    assert len(where) == 40
+    assert all(len(numbers) == 1 for numbers in where.values())
+    sent = sorted((d['time'], s['dimValues'][0]) for req in reqs for d in req.documents()
+                  for s in d['data']['baseData']['series'])
+    assert sent == sorted((_minute(m), 'host-%03d' % h) for h in range(40) for m in range(6))
+
+
+def test_pack_keeps_series_without_a_dedupe_key_apart_per_minute():
+    pts = points([{'metric': 'Load', 'value': h, 'time': _minute(m), 'dimensions': {'Host': 'host-%03d' % h}}
+                  for h in range(40) for m in range(6)])
+    reqs = pack(pts, max_bytes=4096)
+    # minute by minute, each request filled before the next starts: 240 series of about 60 bytes in 4 requests
+    assert [len(r.points) for r in reqs] == [61, 59, 61, 59]
+
+
+def test_pack_refuses_a_dedupe_key_group_larger_than_a_request():
+    wide = {'d%d' % i: ('v%d' % i).ljust(200, 'y') for i in range(10)}
+    pts = points([{'metric': 'Load', 'value': 1, 'time': _minute(m), 'dedupe_key': 'k1', 'dimensions': wide}
+                  for m in range(3)])
+    with pytest.raises(ValidationError) as exc:
+        pack(pts, max_bytes=4096)
+    msg = exc.value.msg
+    for word in ('metrics[0]', 'metrics[2]', "dedupe_key 'k1'", '3 minutes', 'max_request_bytes', '4096'):
+        assert word in msg
+    assert exc.value.details.get('option') == 'max_request_bytes'
