@@ -17,6 +17,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     DELIVERED as L_DELIVERED,
     PENDING as L_PENDING,
     UNKNOWN as L_UNKNOWN,
+    LedgerError,
     owner_alive,
     owner_id,
 )
@@ -27,6 +28,7 @@ SKIPPED = 'skipped'          # delivered by an earlier run
 UNKNOWN_SKIPPED = 'unknown_skipped'  # an earlier run could not tell; not re-sent without resend_unknown
 IN_FLIGHT = 'in_flight'      # another live process is sending it right now
 NOT_SENT = 'not_sent'        # left out after a failure that would repeat for every request
+NOT_RECORDED = 'not_recorded'  # went out (delivered or unknown), but the ledger could not record it
 WOULD_SEND = 'would_send'    # check mode
 STALE_PENDING_SECONDS = 3600
 
@@ -64,6 +66,7 @@ class Emission:
         self.is_abandoned = is_abandoned     # (owner, started) -> whether that sender is gone
         self.status = {}         # point index -> status
         self.request_log = []
+        self.ledger_error = None  # a LedgerError after something went out
 
     # -- ledger ------------------------------------------------------------------------------------------------
     def _classify(self, points):
@@ -111,9 +114,10 @@ class Emission:
                 self.status[point.index] = WOULD_SEND
             return self._result(changed=bool(to_send), payloads=payloads, requests_planned=len(requests))
         stop = None
+        ledger_error = None
         for number, req in enumerate(requests):
             keys = [p.key for p in req.points]
-            if stop is not None:
+            if stop is not None or ledger_error is not None:
                 for point in req.points:
                     self.status[point.index] = NOT_SENT
                 self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
@@ -121,7 +125,18 @@ class Emission:
                 continue
             inflight = None
             if self.ledger is not None:
-                inflight, others = self.ledger.claim(keys, self.owner, self.is_abandoned, resend_unknown=self.resend_unknown)
+                try:
+                    inflight, others = self.ledger.claim(keys, self.owner, self.is_abandoned,
+                                                         resend_unknown=self.resend_unknown)
+                except LedgerError as exc:
+                    if not any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values()):
+                        raise   # nothing went out: a plain error
+                    ledger_error = self.ledger_error = exc
+                    for point in req.points:
+                        self.status[point.index] = NOT_SENT
+                    self.request_log.append({'request': number, 'series': len(req.points), 'bytes': req.size,
+                                             'state': NOT_SENT})
+                    continue
                 if others:
                     # another process delivered or took some of these series since they were looked up
                     req = self._without(req, others, number)
@@ -138,8 +153,15 @@ class Emission:
                 raise
             if self.ledger is not None:
                 settled = {DELIVERED: L_DELIVERED, UNKNOWN: L_UNKNOWN, FAILED: None}[outcome.state]
-                self.ledger.finish(inflight, keys, settled, outcome.request_id or outcome.client_request_id)
+                try:
+                    self.ledger.finish(inflight, keys, settled, outcome.request_id or outcome.client_request_id)
+                except LedgerError as exc:
+                    # The claim stays in the ledger: other runs see these series in flight, then unknown, and
+                    # never send them again silently.
+                    ledger_error = self.ledger_error = exc
             state = {DELIVERED: SENT, UNKNOWN: UNKNOWN, FAILED: FAILED}[outcome.state]
+            if ledger_error is not None and state != FAILED:
+                state = NOT_RECORDED
             for point in req.points:
                 self.status[point.index] = state
             entry = {'request': number, 'series': len(req.points), 'bytes': req.size}
@@ -147,9 +169,9 @@ class Emission:
             self.request_log.append(entry)
             if outcome.systemic:
                 stop = outcome
-        changed = any(s in (SENT, UNKNOWN) for s in self.status.values())
+        changed = any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values())
         result = self._result(changed=changed, payloads=payloads, requests_planned=len(requests))
-        failed = [s for s in self.status.values() if s in (FAILED, UNKNOWN, NOT_SENT)]
+        failed = [s for s in self.status.values() if s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED)]
         if failed:
             raise EmissionFailed(self._failure_message(result, stop), **result)
         return result
@@ -189,13 +211,14 @@ class Emission:
             'series_failed': self._count(FAILED),
             'series_not_sent': self._count(NOT_SENT),
             'series_in_flight': self._count(IN_FLIGHT),
+            'series_not_recorded': self._count(NOT_RECORDED),
             'requests_planned': requests_planned,
             'requests_sent': self.sender.posts if self.sender else 0,
             'retries': self.sender.retries if self.sender else 0,
             'requests': self.request_log,
         }
         details = []
-        noteworthy = (FAILED, UNKNOWN, UNKNOWN_SKIPPED, NOT_SENT, IN_FLIGHT)
+        noteworthy = (FAILED, UNKNOWN, UNKNOWN_SKIPPED, NOT_SENT, IN_FLIGHT, NOT_RECORDED)
         everything = len(self.points) <= self.detail_limit
         for point in self.points:
             status = self.status.get(point.index)
@@ -220,6 +243,12 @@ class Emission:
         if result['series_unknown']:
             parts.append('%d UNKNOWN (the service may have ingested them; recorded in the ledger and not re-sent'
                          ' unless resend_unknown=true)' % result['series_unknown'])
+        if result['series_not_recorded']:
+            parts.append('%d sent but NOT RECORDED in the delivery ledger (%s); their claim stays in the ledger, so'
+                         ' later runs report them unknown instead of sending them again'
+                         % (result['series_not_recorded'], self.ledger_error.msg))
+        elif self.ledger_error is not None:
+            parts.append('stopped because the delivery ledger failed: %s' % self.ledger_error.msg)
         if result['series_not_sent']:
             parts.append('%d not sent after an error that every request would hit' % result['series_not_sent'])
         failures = [r for r in self.request_log if r.get('state') in (FAILED, UNKNOWN)]
@@ -229,8 +258,9 @@ class Emission:
             bits = [str(first.get(k)).rstrip('.') for k in ('status', 'error_code', 'error_message', 'reason') if first.get(k)]
             detail = ' First error (request %s, request id %s): %s.' % (
                 first.get('request', 0), first.get('request_id') or first.get('client_request_id'), ': '.join(bits))
-        names = [d for d in result['series'] if d['status'] in (FAILED, UNKNOWN, NOT_SENT)][:5]
+        names = [d for d in result['series'] if d['status'] in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED)][:5]
         named = '; '.join('metrics[%(index)d] %(namespace)s/%(metric)s %(dimensions)s %(status)s' % d for d in names)
-        affected = result['series_failed'] + result['series_unknown'] + result['series_not_sent']
+        affected = (result['series_failed'] + result['series_unknown'] + result['series_not_sent']
+                    + result['series_not_recorded'])
         more = ' (see series)' if len(names) < affected else ''
         return '%s.%s Affected: %s%s' % (', '.join(parts), detail, named, more)
