@@ -58,6 +58,9 @@ def parse_max_age(value):
     return seconds or None
 
 
+MAX_NAME_LENGTH = 256   # Azure Monitor's limit on a metric name
+
+
 def _now(value):
     if value is None:
         return datetime.datetime.now(UTC)
@@ -167,6 +170,10 @@ def wap_to_metrics(data, addon_id=None, namespace=DEFAULT_NAMESPACE, max_age=DEF
 
         if not isinstance(name, str) or not name:
             skip('the metric has no name')
+            continue
+        if len(name) > MAX_NAME_LENGTH:
+            # emission would refuse it, and with it the whole batch of the add-on, on every run
+            skip('the metric name has %d characters; Azure Monitor accepts at most %d' % (len(name), MAX_NAME_LENGTH))
             continue
         points = metric.get('data_points')
         if points is None:

@@ -371,6 +371,9 @@ def normalize_metric(raw, warnings):
             grain_seconds, grain_iso = describe(grain)
         except TimeSpanError as exc:
             warnings.append('metric %s: TimeGrain: %s' % (label, exc))
+        if grain_seconds is not None and grain_seconds < 0:
+            warnings.append('metric %s: TimeGrain: %r is negative; a time grain is a positive duration' % (label, grain))
+            grain_seconds = grain_iso = None
     points = [normalize_value(v, label, warnings) for v in (fields.get('values') or []) if isinstance(v, dict)]
     points.sort(key=_time_order)
     return {

@@ -60,9 +60,12 @@ options:
     description:
       - The bearer token (a JWT) from the WAP authentication site (the admin site on port 30072, or ADFS).
         A leading C(Bearer ) is removed.
+      - Either the token itself, or the registered result of M(azmon.metrics.wap_token) (a dict whose C(token)
+        key holds it), so that C(token: "{{ wap_login }}") works here and in C(module_defaults) of
+        C(group/azmon.metrics.wap).
       - It must be a well-formed JWT whose C(exp) claim has not passed; this is checked before calling WAP.
         Its signature is checked by WAP only.
-    type: str
+    type: raw
     required: true
   principal_id:
     description:
@@ -284,7 +287,7 @@ ARGUMENT_SPEC = {
     'addon_id': {'type': 'str', 'required': True},
     'start_time': {'type': 'str', 'default': '-2d'},
     'end_time': {'type': 'str', 'default': 'now'},
-    'token': {'type': 'str', 'required': True, 'no_log': True},
+    'token': {'type': 'raw', 'required': True, 'no_log': True},
     'principal_id': {'type': 'str', 'required': True},
     'client_request_id': {'type': 'str'},
     'client_session_id': {'type': 'str'},
@@ -314,6 +317,27 @@ def _connection(params, endpoint):
     return HttpClient(validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=timeout)
 
 
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _mask_only_the_token(module, given):
+    """A wap_token result as ``token`` made Ansible mask every string in it (the endpoint, the user, the expiry).
+
+    Only the JWT is secret: mask it, and let the rest of the result (and any message about it) show as it is.
+    """
+    module.no_log_values.difference_update(_strings(given))
+    if isinstance(given.get('token'), str) and given['token']:
+        module.no_log_values.add(given['token'])
+
+
 def run(module):
     params = module.params
     client_request_id = check_header('client_request_id', params['client_request_id']) or new_request_id()
@@ -328,6 +352,8 @@ def run(module):
             if not name:
                 raise ValidationError('metric_names must not contain an empty name', option='metric_names')
         now = time_now()
+        if isinstance(params['token'], dict):
+            _mask_only_the_token(module, params['token'])
         token, _claims = check_token(params['token'], now=now)
         start, end = _window(params, now)
         if not params['validate_certs']:

@@ -169,6 +169,27 @@ def test_metrics_without_values_or_name_are_skipped():
     assert all(s['time'] is None and s['dedupe_key'] is None and s['age_seconds'] is None for s in out['skipped'])
 
 
+def test_a_name_longer_than_azure_accepts_is_skipped_and_the_rest_forwarded():
+    long_name = 'n' * 257
+    data = result(metric(long_name, [value('2026-11-22T10:00:00Z', 1)]),
+                  metric('m' * 256, [value('2026-11-22T10:00:00Z', 2)]))
+    out = wap_to_metrics(data, now=NOW)
+    assert [m['metric'] for m in out['metrics']] == ['m' * 256]
+    assert [(s['metric'], s['reason']) for s in out['skipped']] == [
+        (long_name, 'the metric name has 257 characters; Azure Monitor accepts at most 256')]
+
+
+def test_a_negative_time_grain_is_not_taken():
+    raw = [{'Name': 'Jobs', 'Unit': 'Count', 'TimeGrain': '-00:05:00', 'Values': []},
+           {'Name': 'Neg', 'Unit': 'Count', 'TimeGrain': '-1.00:00:00', 'Values': []},
+           {'Name': 'Ok', 'Unit': 'Count', 'TimeGrain': '00:05:00', 'Values': []}]
+    metrics, warnings = normalize_metrics(raw)
+    assert [(m['name'], m['time_grain'], m['time_grain_seconds'], m['time_grain_iso8601']) for m in metrics] == [
+        ('Jobs', '-00:05:00', None, None), ('Neg', '-1.00:00:00', None, None), ('Ok', '00:05:00', 300, 'PT5M')]
+    assert warnings == ["metric Jobs: TimeGrain: '-00:05:00' is negative; a time grain is a positive duration",
+                        "metric Neg: TimeGrain: '-1.00:00:00' is negative; a time grain is a positive duration"]
+
+
 def test_hand_built_values_key_is_read_too():
     out = wap_to_metrics([{'name': 'm', 'values': [value('2026-11-22T10:00:00Z', 1)]}], addon_id='a', now=NOW)
     assert out['metrics'][0]['sum'] == 1

@@ -404,7 +404,7 @@ def test_normalised_shape():
          ]},
         {'Name': 'JobsCompleted', 'PrimaryAggregationType': 'Total', 'ConfigState': 'Count', 'TimeGrain': '00:05:00',
          'Values': []},
-        {'name': 'camel', 'unit': '', 'configState': 'Seconds', 'timeGrain': '-00:00:30', 'values': None},
+        {'name': 'camel', 'unit': '', 'configState': 'Seconds', 'timeGrain': '00:00:30', 'values': None},
     ]
     metrics, warnings = normalize_metrics(raw)
     assert warnings == []
@@ -424,7 +424,7 @@ def test_normalised_shape():
     assert second['unit'] == 'Count'  # ConfigState fallback
     assert second['time_grain_seconds'] == 300 and second['time_grain_iso8601'] == 'PT5M'
     assert second['start_time'] is None and second['data_points'] == []
-    assert third['name'] == 'camel' and third['unit'] == 'Seconds' and third['time_grain_seconds'] == -30
+    assert third['name'] == 'camel' and third['unit'] == 'Seconds' and third['time_grain_seconds'] == 30
     assert third['data_points'] == []
 
 
