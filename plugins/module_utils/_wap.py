@@ -122,13 +122,31 @@ def check_header(option, value, required=False):
     return value
 
 
+def token_value(token, option='token'):
+    """The JWT in ``token``: the token itself, or the registered result of ``wap_token`` (a dict with ``token``)."""
+    if not isinstance(token, dict):
+        return token
+    if token.get('failed'):
+        raise ValidationError('%s is the result of a wap_token task that failed: %s' % (option, token.get('msg')),
+                              option=option)
+    value = token.get('token')
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            '%s is a dict without a "token" key: give the JWT, or the registered result of azmon.metrics.wap_token'
+            ' (which holds the token only when that task ran with "no_log: true", and not in check mode)' % option,
+            option=option)
+    return value
+
+
 def check_token(token, now=None, option='token'):
     """``(token, claims)`` for a well-formed JWT whose ``exp`` has not passed; raises ``ValidationError``.
 
-    A leading ``Bearer `` is removed.  The signature is not verified (WAP does
+    ``token`` is the JWT or a ``wap_token`` result (see ``token_value``).  A
+    leading ``Bearer `` is removed.  The signature is not verified (WAP does
     that); the token itself never appears in a message.
     """
     now = time_now() if now is None else now
+    token = token_value(token, option)
     if not isinstance(token, str) or not token.strip():
         raise ValidationError('%s is required: a JWT from the WAP authentication site' % option, option=option)
     token = token.strip()

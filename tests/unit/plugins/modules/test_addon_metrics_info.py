@@ -260,3 +260,28 @@ def test_tls_options_win_over_requests_environment(run_main, wap, pki, monkeypat
     wap.script = [(200, {}, SAMPLE)]
     result = run_main(addon_metrics_info, args(wap, pki, **tls))
     assert not result.get('failed'), result['msg']
+
+
+def test_token_may_be_a_wap_token_result(run_main, wap, pki):
+    wap.script = [(200, {}, SAMPLE)]
+    token = make_token()
+    login = {'changed': False, 'token': token, 'expires_on': '2026-12-03T19:00:00Z', 'token_type': 'Bearer',
+             'subject': 'CONTOSO\\wapadmin', 'token_endpoint': 'https://127.0.0.1:30072/wstrust/issue/windowstransport',
+             'invocation': {'module_args': {'username': 'CONTOSO\\wapadmin', 'password': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}}}
+    result = run_main(addon_metrics_info, args(wap, pki, token=login, metric_names=['Missing']))
+    assert not result.get('failed'), result
+    assert wap.requests[0]['headers']['Authorization'] == 'Bearer ' + token
+    assert token not in json.dumps(result)
+    # only the JWT is masked: the user, also a string of the wap_token result, still shows as it is
+    assert result['invocation']['module_args']['principal_id'] == 'CONTOSO\\wapadmin'
+
+
+@pytest.mark.parametrize('login,says', [
+    ({'changed': False, 'expires_on': '2026-12-03T19:00:00Z'}, 'is a dict without a "token" key'),
+    ({'failed': True, 'msg': 'bad password'}, 'is the result of a wap_token task that failed: bad password'),
+])
+def test_a_wap_token_result_without_a_token_is_refused(run_main, wap, pki, login, says):
+    result = run_main(addon_metrics_info, args(wap, pki, token=login))
+    assert result['failed'] is True and result['option'] == 'token'
+    assert says in result['msg']
+    assert wap.requests == []
