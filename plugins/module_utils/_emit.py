@@ -12,7 +12,13 @@ from __future__ import annotations
 import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, monotonic_deadline
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import (
+    DELIVERED,
+    FAILED,
+    UNKNOWN,
+    Outcome,
+    monotonic_deadline,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     DELIVERED as L_DELIVERED,
     PENDING as L_PENDING,
@@ -112,7 +118,11 @@ class Emission:
         if self.check_mode:
             for point in to_send:
                 self.status[point.index] = WOULD_SEND
-            return self._result(changed=bool(to_send), payloads=payloads, requests_planned=len(requests))
+            return self._finish(bool(to_send), payloads, len(requests), None)
+        if requests:
+            # Sign in (and with it every local check of files and settings) before anything is claimed in the
+            # ledger: a failure here leaves nothing behind, and the corrected run sends everything.
+            self.sender.prepare()
         stop = None
         ledger_error = None
         for number, req in enumerate(requests):
@@ -129,7 +139,7 @@ class Emission:
                     inflight, others = self.ledger.claim(keys, self.owner, self.is_abandoned,
                                                          resend_unknown=self.resend_unknown)
                 except LedgerError as exc:
-                    if not any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values()):
+                    if not self._went_out():
                         raise   # nothing went out: a plain error
                     ledger_error = self.ledger_error = exc
                     for point in req.points:
@@ -147,9 +157,17 @@ class Emission:
             try:
                 outcome = self.sender.send(self.url, req.body, req.content_type, deadline=monotonic_deadline(oldest))
             except AzmonError as exc:
-                # Signing in failed, or TLS verification: nothing of this request reached the service.
-                if inflight is not None and not getattr(exc, 'sent', False):
-                    self.ledger.finish(inflight, keys, None)
+                # Signing in again failed, or TLS verification, or the like: the sender knows whether this body
+                # may have been ingested.  Once something went out, report it like any other partial failure.
+                in_doubt = getattr(self.sender, 'in_doubt', True)
+                if not in_doubt and not self._went_out():
+                    self._release(inflight, keys, None)
+                    raise
+                outcome = Outcome(UNKNOWN if in_doubt else FAILED, 1, reason=exc.msg, systemic=True)
+            except BaseException:
+                # Not one of ours (a bug, an interrupt): settle the claim as truthfully as the sender can tell,
+                # so that neither this series' rerun nor another process waits on it, then let it through.
+                self._release(inflight, keys, L_UNKNOWN if getattr(self.sender, 'in_doubt', True) else None)
                 raise
             if self.ledger is not None:
                 settled = {DELIVERED: L_DELIVERED, UNKNOWN: L_UNKNOWN, FAILED: None}[outcome.state]
@@ -169,10 +187,32 @@ class Emission:
             self.request_log.append(entry)
             if outcome.systemic:
                 stop = outcome
-        changed = any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values())
-        result = self._result(changed=changed, payloads=payloads, requests_planned=len(requests))
-        failed = [s for s in self.status.values() if s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED)]
-        if failed:
+        return self._finish(self._went_out(), payloads, len(requests), stop)
+
+    def _went_out(self):
+        """Whether this run sent something that may have been ingested."""
+        return any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values())
+
+    def _release(self, inflight, keys, state):
+        """Settle a claim while another error is on its way; if the ledger fails too, the claim stays, and a
+        later run reports its series unknown once this process has ended."""
+        if inflight is None:
+            return
+        try:
+            self.ledger.finish(inflight, keys, state)
+        except LedgerError:
+            pass
+
+    def _finish(self, changed, payloads, requests_planned, stop):
+        """The result; warns about series left unknown by an earlier run; raises when anything failed."""
+        result = self._result(changed=changed, payloads=payloads, requests_planned=requests_planned)
+        if result['series_unknown_skipped']:
+            self.warn('%d series were not sent because an earlier run could not tell whether Azure ingested them'
+                      ' (they are recorded as unknown in the delivery ledger; see series with status'
+                      ' unknown_skipped). Check them in Azure Monitor; to send them again, run with'
+                      ' resend_unknown=true, which counts them twice if they were ingested.'
+                      % result['series_unknown_skipped'])
+        if any(s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED) for s in self.status.values()):
             raise EmissionFailed(self._failure_message(result, stop), **result)
         return result
 

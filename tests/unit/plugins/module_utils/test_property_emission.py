@@ -38,6 +38,10 @@ class RecordingSender:
         self.lock = lock
         self.posts = 0
         self.retries = 0
+        self.in_doubt = False
+
+    def prepare(self):
+        pass
 
     def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
         self.posts += 1
