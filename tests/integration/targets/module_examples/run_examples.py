@@ -5,6 +5,7 @@
 
 Sources, read as a user sees them (never a copy):
   - the EXAMPLES of every module and filter plugin, from ``ansible-doc --json``;
+  - the examples of every role entry point (meta/argument_specs.yml), from ``ansible-doc -t role --json``;
   - the YAML blocks of every ``roles/*/README.md`` (whole plays).
 
 mapping.yml (next to this file) is the only thing that differs from the published text; its header says how it
@@ -132,7 +133,7 @@ def ansible_doc(plugin_type, *args):
 
 
 def plugin_sources():
-    """(source name, plugin type, examples text) for every module and filter of the collection."""
+    """(source name, plugin type, examples text) for every module and filter and every role entry point."""
     sources = []
     for plugin_type in ('module', 'filter'):
         names = sorted(ansible_doc(plugin_type, '-l', COLLECTION))
@@ -144,6 +145,15 @@ def plugin_sources():
             if not examples.strip():
                 raise Failure('%s %s has no EXAMPLES: every plugin must show real, runnable examples' % (plugin_type, name))
             sources.append((name, plugin_type, examples))
+    # Role entry points: the examples of meta/argument_specs.yml, as `ansible-doc -t role` shows them.
+    roles = sorted(ansible_doc('role', '-l', COLLECTION))
+    docs = ansible_doc('role', *roles) if roles else {}
+    for role in roles:
+        for entry_point, doc in sorted(((docs.get(role) or {}).get('entry_points') or {}).items()):
+            examples = doc.get('examples') or ''
+            if not examples.strip():
+                raise Failure('role %s, entry point %s, has no examples in meta/argument_specs.yml' % (role, entry_point))
+            sources.append(('%s entry point %s' % (role, entry_point), 'role', examples))
     return sources
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every published example of the collection, run against the emulator: the EXAMPLES of each module and filter
+# Every published example of the collection, run against the emulator: the EXAMPLES of each module and filter and
+# of each role entry point
 # (from ansible-doc, as a user reads them) and the YAML blocks of the role READMEs, changed only as mapping.yml
 # says (placeholders to emulator values, sign-in, files on the user's machine), each with its reason printed.
 # Module examples run in check mode, for real, and again (no change expected); README plays in check mode, for real
