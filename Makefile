@@ -34,6 +34,8 @@ PY := $(or $(PYTHON_219),python3)
 
 VENV := $(ROOT)/.venv
 VENV_221 := $(ROOT)/.venv-2.21
+# Microsoft's Python clients for the conformance suite only (tests/conformance/requirements.txt).
+VENV_CONFORMANCE := $(ROOT)/.venv-conformance
 
 # ansible-test refuses a symlinked collection and resolves real paths, so it works on copies. Each
 # ansible-core version gets its own copy, because ansible-test keeps per-Python delegation venvs
@@ -63,10 +65,10 @@ FAIL := $(PY) $(TOOLS)/results.py fail --dir $(RESULTS)
 SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 
 # The checks `make test` runs, in this order; each is also a target of its own.
-CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emulator-test integration build
+CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emulator-test conformance integration build
 
 .PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.21 sanity-ignores \
-	units units-2.19 units-2.21 pytest-units emulator-test integration build demo bench soak summary clean distclean
+	units units-2.19 units-2.21 pytest-units emulator-test conformance integration build demo bench soak summary clean distclean
 
 help:
 	@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
@@ -77,6 +79,7 @@ help:
 	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
 	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
 	@echo '  make emulator-test  pytest on tests/emulator/tests'
+	@echo '  make conformance  the emulator driven by Microsoft'"'"'s Python clients (tests/conformance)'
 	@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
 	@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
 	@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools) and .venv-2.21 (3.12)'
@@ -209,6 +212,23 @@ emulator-test: venv
 	  env PYTHONPATH=$(ROOT)/tests/emulator $(VENV)/bin/python -m pytest -p no:cacheprovider \
 	  --junit-xml=$(BUILD)/junit/emulator-test.xml tests/emulator/tests $(PYTEST_ARGS)
 
+# The conformance suite: Microsoft's own Python clients (azure-identity, msgraph-sdk, azure-mgmt-*)
+# against an emulator of its own, in a venv of its own so that the clients never become runtime
+# dependencies of the collection.
+$(VENV_CONFORMANCE)/.stamp: $(ROOT)/tests/conformance/requirements.txt
+	@test -n "$(PYTHON_219)" || { echo 'make conformance: Python 3.11 not found (pyenv or PATH)' >&2; exit 1; }
+	@$(VENV_CONFORMANCE)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_CONFORMANCE); echo "creating $(VENV_CONFORMANCE) with $(PYTHON_219)"; $(PYTHON_219) -m venv $(VENV_CONFORMANCE); }
+	$(VENV_CONFORMANCE)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@$(VENV_CONFORMANCE)/bin/python -m pip freeze --all > $(VENV_CONFORMANCE)/pip-freeze.txt
+	@touch $@
+
+conformance: venv $(VENV_CONFORMANCE)/.stamp
+	@mkdir -p $(BUILD)/junit; \
+	$(RUN) --name conformance --kind pytest --junit $(BUILD)/junit/conformance.xml --log $(LOGS)/conformance.log -- \
+	  env EMULATOR_DIR=$(BUILD)/emulator-conformance $(TOOLS)/emulator run -- \
+	  $(VENV_CONFORMANCE)/bin/python -m pytest -p no:cacheprovider \
+	  --junit-xml=$(BUILD)/junit/conformance.xml tests/conformance $(PYTEST_ARGS)
+
 # ---------------------------------------------------------------------------------------------
 # Integration: tests/tools/emulator starts the emulator, waits for its info file, writes the
 # emulator variables into the COPY's tests/integration/integration_config.yml (git-ignored, never
@@ -269,4 +289,4 @@ clean:
 	rm -rf $(BUILD) $(ROOT)/tests/output $(ROOT)/.ansible
 
 distclean: clean
-	rm -rf $(VENV) $(VENV_221)
+	rm -rf $(VENV) $(VENV_221) $(VENV_CONFORMANCE)
