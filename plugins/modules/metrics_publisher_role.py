@@ -7,12 +7,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: metrics_publisher_role
-short_description: Grant or revoke the Monitoring Metrics Publisher role for a service principal
+short_description: Grant or revoke the Monitoring Metrics Publisher (or Monitoring Reader) role for a principal
 description:
   - Makes sure a principal holds the built-in Azure role C(Monitoring Metrics Publisher)
     (C(3913510d-42f4-4e42-8a64-420c390055eb)) at a resource, resource group or subscription, or removes it.
   - That role carries the data action C(Microsoft.Insights/Metrics/Write) that
     M(azmon.metrics.custom_metric_emit) needs. Owner and Contributor do not include it.
+  - With O(role=reader) it manages C(Monitoring Reader) (C(43d0d8ad-25c7-4714-9337-8ba259a9fe05)) the same way
+    instead. That role carries the action C(Microsoft.Insights/Metrics/Read) that M(azmon.metrics.custom_metric_info)
+    and the reconciliation of M(azmon.metrics.custom_metric_emit) need; the publisher role cannot read.
   - Idempotent. The existing assignments of the principal are listed first; scopes are compared ignoring case
     and a trailing C(/), principal and role IDs ignoring case. A new assignment gets a deterministic name (a
     version 5 UUID of the normalised scope, principal and role), so reruns never create a second one, and ARM's
@@ -32,6 +35,13 @@ extends_documentation_fragment:
   - azmon.metrics.attributes.check_mode_full
   - azmon.metrics.attributes.diff_mode_full
 options:
+  role:
+    description:
+      - V(publisher) manages Monitoring Metrics Publisher (sending metrics); V(reader) manages Monitoring Reader
+        (reading them back). Run the module twice to grant both.
+    type: str
+    default: publisher
+    choices: [publisher, reader]
   state:
     description:
       - V(present) makes sure the principal holds the role at O(scope) (or, with O(inherited_ok=true), at a parent
@@ -156,6 +166,13 @@ EXAMPLES = r'''
     principal_id: 22222222-2222-2222-2222-222222222222
     inherited_ok: false
 
+- name: Let the same application read the metrics back (custom_metric_info, reconciliation)
+  azmon.metrics.metrics_publisher_role:
+    role: reader
+    scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+      /providers/Microsoft.Compute/virtualMachines/vm1"
+    app_id: 11111111-1111-1111-1111-111111111111
+
 - name: Revoke it at the VM (an assignment at the resource group stays)
   azmon.metrics.metrics_publisher_role:
     scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
@@ -191,7 +208,9 @@ principal_id:
   type: str
   sample: 22222222-2222-2222-2222-222222222222
 role_definition_id:
-  description: ARM ID of the Monitoring Metrics Publisher role definition in the scope's subscription.
+  description:
+    - ARM ID of the role definition (Monitoring Metrics Publisher, or Monitoring Reader with O(role=reader)) in the
+      scope's subscription.
   returned: always
   type: str
   sample: /subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb
@@ -284,10 +303,13 @@ from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MONITORING_READER
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import build_scope, parse_scope, require_guid
 
+ROLES = {'publisher': MONITORING_METRICS_PUBLISHER, 'reader': MONITORING_READER}
 OWN_OPTIONS = {
+    'role': {'type': 'str', 'default': 'publisher', 'choices': list(ROLES)},
     'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
     'scope': {'type': 'str'},
     'resource_group': {'type': 'str'},
@@ -379,11 +401,11 @@ def run(module):
     principal = resolve_principal(graph, params, params['principal_wait_timeout'])
     arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
     if params['state'] == 'present':
-        outcome = ensure_present(arm, scope, principal['object_id'], MONITORING_METRICS_PUBLISHER,
+        outcome = ensure_present(arm, scope, principal['object_id'], ROLES[params['role']],
                                  principal_type=params['principal_type'], inherited_ok=params['inherited_ok'],
                                  check_mode=module.check_mode, principal_wait=params['principal_wait_timeout'])
     else:
-        outcome = ensure_absent(arm, scope, principal['object_id'], MONITORING_METRICS_PUBLISHER,
+        outcome = ensure_absent(arm, scope, principal['object_id'], ROLES[params['role']],
                                 check_mode=module.check_mode)
         for note in outcome['notes']:
             module.warn(note)
