@@ -42,6 +42,16 @@ def echo_scope(scope):
     return "/".join(parts)
 
 
+def _released(version):
+    """Whether a date api-version names a real day no later than today: ARM refuses versions no provider has published.
+    (Resource providers publish their own lists; without them the emulator refuses at least invalid and future dates.)"""
+    try:
+        day = datetime.date.fromisoformat(version[:10])
+    except ValueError:
+        return False
+    return day <= datetime.datetime.now(datetime.timezone.utc).date()
+
+
 def _stamp():
     return timeutil.iso_z(timeutil.utcnow(), 7)
 
@@ -90,7 +100,7 @@ class ArmService(Service):
         if not version:
             raise ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
         supported = API_VERSIONS.get(kind)
-        if (supported and version not in supported) or not _DATE_VERSION_RE.match(version):
+        if (supported and version not in supported) or not _DATE_VERSION_RE.match(version) or not _released(version):
             raise ArmError(400, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'."
                            % (version, ",".join(supported or ("2021-04-01",))))
         return version

@@ -45,6 +45,9 @@ FILTERS = {
 }
 LIST_OPTIONS = ("$filter", "$select", "$top", "$search", "$count", "$orderby", "$skiptoken")
 MAX_TOP = 999
+SIGN_IN_AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+MAX_DESCRIPTION = 1024
+MAX_FIC_TEXT = 600
 MAX_GET_BY_IDS = 1000
 MAX_FICS = 20
 _REF_RE = re.compile(r"^(applications|servicePrincipals)\((appId|uniqueName)='((?:[^']|'')*)'\)$")
@@ -314,6 +317,14 @@ class GraphService(Service):
                                  "Another object with the same value for property uniqueName already exists.")
         if "displayName" in body and (not isinstance(body["displayName"], str) or not body["displayName"].strip()):
             raise GraphError(400, "Request_BadRequest", "Property 'displayName' must be a non-empty string.")
+        if body.get("description") is not None and (not isinstance(body["description"], str) or len(body["description"]) > MAX_DESCRIPTION):
+            raise GraphError(400, "Request_BadRequest", "Property 'description' must be a string of at most %d characters." % MAX_DESCRIPTION)
+        audience = body.get("signInAudience", app.get("signInAudience"))
+        if audience not in SIGN_IN_AUDIENCES:
+            raise GraphError(400, "Request_BadRequest", "Invalid value specified for property 'signInAudience' of resource "
+                             "'Application': use one of %s." % ", ".join(SIGN_IN_AUDIENCES))
+        if "identifierUris" in body or "signInAudience" in body:
+            self._check_identifier_uris(app, body.get("identifierUris", app.get("identifierUris") or []), audience)
         if "keyCredentials" in body:
             app["keyCredentials"] = self._key_credentials(app, body["keyCredentials"])
         values = {key: self._app_property(app, key, body[key]) for key in APP_DEFAULTS if key in body}
@@ -371,6 +382,36 @@ class GraphService(Service):
         if value is not None and not isinstance(value, bool):
             raise bad("a boolean is required")
         return value
+
+    def _check_identifier_uris(self, app, uris, audience):
+        """The identifierUris rules of learn.microsoft.com/entra/identity-platform/supported-accounts-validation and
+        .../identifier-uri-restrictions: unique in the tenant, no wildcard, at most 255 characters (120, no urn:, query
+        or fragment and at most 50 URIs with personal accounts); http(s) ones on a verified domain of the tenant."""
+        def bad(rule):
+            return GraphError(400, "Request_BadRequest", "Invalid value specified for property 'identifierUris' of resource "
+                              "'Application': %s." % rule)
+        if not isinstance(uris, list) or not all(isinstance(u, str) and u for u in uris):
+            raise bad("an array of non-empty strings is required")
+        personal = audience in ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+        if personal and len(uris) > 50:
+            raise bad("at most 50 URIs with personal Microsoft accounts")
+        domain = self.state.tenant_domain.lower()
+        for uri in uris:
+            parsed = urllib.parse.urlparse(uri)
+            if "*" in uri:
+                raise bad("wildcards are not supported (%s)" % uri)
+            if len(uri) > (120 if personal else 255):
+                raise bad("%s is longer than %d characters" % (uri, 120 if personal else 255))
+            if parsed.scheme not in ("api", "https", "http", "urn", "ms-appx") or (personal and (parsed.scheme == "urn" or parsed.query
+                                                                                              or parsed.fragment)):
+                raise bad("%s uses a scheme, query or fragment the audience %s does not allow" % (uri, audience))
+            host = (parsed.hostname or "").lower()
+            if parsed.scheme in ("http", "https") and not (host == domain or host.endswith("." + domain)):
+                raise bad("%s must use a verified domain of the tenant (%s)" % (uri, self.state.tenant_domain))
+            for other in self.state.applications.values():
+                if other is not app and uri.lower() in [u.lower() for u in other.get("identifierUris") or []]:
+                    raise GraphError(400, "Request_BadRequest", "Another object with the same value for property identifierUris "
+                                     "already exists.")
 
     def _key_credentials(self, app, items):
         if not isinstance(items, list):
@@ -553,6 +594,11 @@ class GraphService(Service):
             raise GraphError(400, "Request_BadRequest", "Property 'audiences' must contain exactly one value.")
         if not isinstance(body["issuer"], str) or not body["issuer"].startswith("https://"):
             raise GraphError(400, "Request_BadRequest", "Property 'issuer' must be an https URL.")
+        for field in ("issuer", "subject", "description"):
+            if body.get(field) is not None and (not isinstance(body[field], str) or len(body[field]) > MAX_FIC_TEXT):
+                raise GraphError(400, "Request_BadRequest", "Property '%s' must be a string of at most %d characters." % (field, MAX_FIC_TEXT))
+        if len(audiences[0]) > MAX_FIC_TEXT:
+            raise GraphError(400, "Request_BadRequest", "An audience must be at most %d characters." % MAX_FIC_TEXT)
         others = [f for f in app["federatedIdentityCredentials"] if f is not current]
         if any(f["name"] == name for f in others):
             raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "FederatedIdentityCredential with name %s already exists." % name)

@@ -67,3 +67,10 @@ def test_custom_cloud_resources_sign_in(c):
     assert c.graph("GET", "/applications", token=resp.json()["access_token"]).status_code == 200
     resp = c.sign_in(c.principal("admin")["appId"], c.secret("admin"), "https://127.0.0.2:1/.default")
     assert resp.status_code == 400 and resp.json()["error_codes"] == [500011]
+
+
+def test_unpublished_api_versions_refused(c):
+    for version in ("2023-02-30", "2999-01-01"):
+        resp = c.arm("GET", c.sub + "/resourceGroups/rg-demo", api_version=version)
+        assert resp.status_code == 400 and _code(resp) == "InvalidApiVersionParameter"
+    assert c.arm("GET", c.sub + "/resourceGroups/rg-demo", api_version="2021-04-01").status_code == 200

@@ -108,3 +108,34 @@ def test_query_options_served_or_refused(c):
     assert c.graph("GET", "/applications", params={"$expand": "owners"}).status_code == 400
     ordered = c.graph("GET", "/applications", params={"$orderby": "displayName desc", "$filter": "startswith(displayName,'page-')"})
     assert [a["displayName"] for a in ordered.json()["value"]] == ["page-2", "page-1", "page-0"]
+
+
+@pytest.mark.parametrize("body", [
+    {"signInAudience": "Everyone"},
+    {"description": "d" * 1025},
+    {"identifierUris": ["api://*"]},
+    {"identifierUris": ["https://evil.example.com/app"]},
+    {"identifierUris": ["api://" + "x" * 250]},
+    {"identifierUris": ["urn:azmon:x"], "signInAudience": "AzureADandPersonalMicrosoftAccount"},
+])
+def test_application_rules_graph_enforces(c, body):
+    resp = c.graph("POST", "/applications", json=dict({"displayName": "strict"}, **body))
+    assert resp.status_code == 400, resp.text
+
+
+def test_identifier_uris_accepted_and_unique(c):
+    first = _app(c, "uri-one", identifierUris=["api://azmon-one", "https://contoso.onmicrosoft.com/azmon"])
+    assert first["identifierUris"] == ["api://azmon-one", "https://contoso.onmicrosoft.com/azmon"]
+    resp = c.graph("POST", "/applications", json={"displayName": "uri-two", "identifierUris": ["API://azmon-one"]})
+    assert resp.status_code == 400 and "already exists" in resp.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("field", ["issuer", "subject", "description", "audiences"])
+def test_federated_credential_600_characters(c, field):
+    app = _app(c, "fic-limits")
+    body = {"name": "limits", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:o/r:ref:refs/heads/main",
+            "audiences": ["api://AzureADTokenExchange"], "description": "ok"}
+    long = "https://" + "a" * 593 if field == "issuer" else "a" * 601
+    body[field] = [long] if field == "audiences" else long
+    resp = c.graph("POST", "/applications/%s/federatedIdentityCredentials" % app["id"], json=body)
+    assert resp.status_code == 400, resp.text
