@@ -75,7 +75,7 @@ help:
 	@echo 'make bench          cost of one custom_metric_emit task for 10 and 10,000 series, and of a uri loop'
 	@echo 'make soak           the long reliability tests (tests/soak/run, about 20 minutes; not part of make test)'
 	@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
-	@echo '  make lint         ansible-lint (production profile) and antsibull-changelog lint'
+	@echo '  make lint         ansible-lint (production profile), antsibull-changelog lint, antsibull-docs lint'
 	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
 	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
 	@echo '  make emulator-test  pytest on tests/emulator/tests'
@@ -155,6 +155,9 @@ lint: venv collection
 	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) NO_COLOR=1 PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint || rc=1; \
 	$(RUN) --name changelog-lint --kind check --log $(LOGS)/changelog-lint.log -- \
 	  $(VENV)/bin/antsibull-changelog lint || rc=1; \
+	$(RUN) --name docs-lint --kind check --log $(LOGS)/docs-lint.log -- \
+	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) PATH="$(VENV)/bin:$$PATH" \
+	  $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLL_219) || rc=1; \
 	exit $$rc
 
 # ---------------------------------------------------------------------------------------------
