@@ -402,8 +402,8 @@ class GraphService(Service):
                 raise bad("wildcards are not supported (%s)" % uri)
             if len(uri) > (120 if personal else 255):
                 raise bad("%s is longer than %d characters" % (uri, 120 if personal else 255))
-            if parsed.scheme not in ("api", "https", "http", "urn", "ms-appx") or (personal and (parsed.scheme == "urn" or parsed.query
-                                                                                              or parsed.fragment)):
+            personal_refused = personal and (parsed.scheme == "urn" or parsed.query or parsed.fragment)
+            if parsed.scheme not in ("api", "https", "http", "urn", "ms-appx") or personal_refused:
                 raise bad("%s uses a scheme, query or fragment the audience %s does not allow" % (uri, audience))
             host = (parsed.hostname or "").lower()
             if parsed.scheme in ("http", "https") and not (host == domain or host.endswith("." + domain)):
