@@ -6,8 +6,8 @@ EMULATOR_VARS_FILE):
 
   1. runs `ansible-playbook azmon.metrics.site` with tests/demo/inventory.yml: registers a publisher, grants it
      Monitoring Metrics Publisher, emits metrics for two resources and forwards two WAP add-ons;
-  2. reads the metrics back through the metrics read API (GET {arm}{resourceId}/providers/Microsoft.Insights/metrics)
-     signed in as the emulator's reader principal;
+  2. reads the metrics back with azmon.metrics.custom_metric_info (the metrics read API,
+     GET {arm}{resourceId}/providers/Microsoft.Insights/metrics), signed in as the emulator's reader principal;
   3. runs the playbook again, which must report changed=0;
   4. prints a summary, and exits non-zero if anything above did not hold.
 
@@ -33,7 +33,6 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INVENTORY = os.path.join(ROOT, 'tests', 'demo', 'inventory.yml')
-READ_API_VERSION = '2023-10-01'
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)')
 
 
@@ -75,34 +74,6 @@ class Emulator:
         return self.call('POST', self.info['admin'] + '/_admin/tokens/wap',
                          body={'upn': 'CONTOSO\\wapadmin', 'lifetime': 3600})['token']
 
-    def arm_token(self, handle):
-        principal = self.seed['principals'][handle]
-        answer = self.call('POST', '%s/%s/oauth2/v2.0/token' % (self.info['login'], self.info['tenant_id']), form={
-            'grant_type': 'client_credentials', 'client_id': principal['appId'],
-            'client_secret': principal['secrets'][0]['secretText'], 'scope': 'https://management.azure.com/.default'})
-        return answer['access_token']
-
-    def read_metric(self, token, resource_id, namespace, metric, dimensions, start, end):
-        """Azure's metrics read API for one metric, split by its dimensions: [(dimensions, total, count, min, max)]."""
-        query = {
-            'api-version': READ_API_VERSION, 'metricnamespace': namespace, 'metricnames': metric,
-            'timespan': '%s/%s' % (start, end), 'interval': 'PT1M', 'aggregation': 'Total,Count,Minimum,Maximum',
-        }
-        if dimensions:
-            query['$filter'] = ' and '.join("%s eq '*'" % name for name in sorted(dimensions))
-        url = '%s%s/providers/Microsoft.Insights/metrics?%s' % (self.info['arm'], resource_id,
-                                                                urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
-        answer = self.call('GET', url, token=token)
-        rows = []
-        for value in answer.get('value', []):
-            for series in value.get('timeseries', []):
-                dims = {m['name']['value']: m['value'] for m in series.get('metadatavalues', [])}
-                bins = [b for b in series.get('data', []) if b.get('count')]
-                if bins:
-                    rows.append((dims, sum(b.get('total', 0) for b in bins), sum(b['count'] for b in bins),
-                                 min(b['minimum'] for b in bins), max(b['maximum'] for b in bins)))
-        return rows
-
 
 # -- running the playbook ------------------------------------------------------------------------------------------
 def run_site(args, run, extra_vars, log_path):
@@ -132,6 +103,62 @@ def run_site(args, run, extra_vars, log_path):
     changed_tasks = [line.strip() for line in output if line.startswith('changed:')]
     return {'elapsed': elapsed, 'ok': int(ok), 'changed': int(changed), 'failed': int(failed),
             'skipped': int(skipped), 'host': host, 'changed_lines': changed_tasks, 'command': command}
+
+
+def read_back(args, emulator, queries, start, end, log_path):
+    """Runs azmon.metrics.custom_metric_info once per query as the reader principal.
+
+    ``queries`` are ``(resource_id, namespace, metric, dimension names)``; returns, per query, a mapping of the
+    sorted dimension items to ``(total, count, minimum, maximum)`` added up over the time range.
+    """
+    reader = emulator.seed['principals']['reader']
+    info = emulator.info
+    out_file = os.path.join(args.workdir, 'read-back.json')
+    play = [{
+        'name': 'Read the metrics back as the reader principal', 'hosts': 'localhost', 'gather_facts': False,
+        'vars': {'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+        'module_defaults': {'group/azmon.metrics.azure': {
+            'tenant': info['tenant_id'], 'client_id': reader['appId'], 'secret': reader['secrets'][0]['secretText'],
+            'authority_host': info['login'], 'arm_endpoint': info['arm'], 'ca_path': info['ca_bundle'],
+            'disable_instance_discovery': True}},
+        'tasks': [
+            {'name': 'Read one metric, split by its dimensions', 'azmon.metrics.custom_metric_info': {
+                'resource_id': '{{ item.resource_id }}', 'namespace': '{{ item.namespace }}',
+                'metrics': ['{{ item.metric }}'], 'start_time': start, 'end_time': end,
+                'aggregations': ['Total', 'Count', 'Minimum', 'Maximum'],
+                'dimensions': '{{ item.dimensions | default(omit, true) }}'},
+             'loop': [{'resource_id': q[0], 'namespace': q[1], 'metric': q[2], 'dimensions': {d: '*' for d in q[3]}}
+                      for q in queries],
+             'register': 'read', 'no_log': False},
+            {'name': 'Keep the rows', 'ansible.builtin.copy': {
+                'content': "{{ read.results | map(attribute='values') | list | to_json }}", 'dest': out_file,
+                'mode': '0600'}},
+        ],
+    }]
+    play_file = os.path.join(args.workdir, 'read-back.yml')
+    fd = os.open(play_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+        json.dump(play, handle, indent=1)   # JSON is YAML
+    command = [os.path.join(args.ansible_bin, 'ansible-playbook'), play_file, '-i', 'localhost,', '-c', 'local']
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    with open(log_path, 'w', encoding='utf-8') as log:
+        status = subprocess.call(command, cwd=args.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if status != 0:
+        raise DemoError('reading back with azmon.metrics.custom_metric_info failed with status %d; output in %s'
+                        % (status, log_path))
+    with open(out_file, encoding='utf-8') as handle:
+        answers = json.load(handle)
+    found = []
+    for rows in answers:
+        totals = {}
+        for row in rows:
+            key = tuple(sorted(row['dimensions'].items()))
+            acc = totals.get(key)
+            point = (row.get('total', 0.0), row.get('count', 0), row.get('minimum'), row.get('maximum'))
+            totals[key] = point if acc is None else (acc[0] + point[0], acc[1] + point[1], min(acc[2], point[2]),
+                                                     max(acc[3], point[3]))
+        found.append(totals)
+    return found
 
 
 # -- the summary ---------------------------------------------------------------------------------------------------
@@ -211,37 +238,37 @@ def main():
     with open(os.path.join(args.workdir, 'report-1.json'), encoding='utf-8') as handle:
         report = json.load(handle)
 
-    # Read everything back through the metrics read API, as the reader principal (Monitoring Reader).
-    reader = emulator.arm_token('reader')
+    # Read everything back with custom_metric_info, as the reader principal (Monitoring Reader).
     span_end = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)).replace(microsecond=0)
     start_text, end_text = window_start.strftime('%Y-%m-%dT%H:%M:%SZ'), span_end.strftime('%Y-%m-%dT%H:%M:%SZ')
-    problems = []
-    emitted_rows, forwarded_rows = [], []
+    wanted = []   # (what to read, what was sent, how to print it)
     for block in report['emitted']:
         for series in block['series']:
             metric, dims = series['metric'], series['dimensions']
             total, count = entry_aggregate(block['entries'][series['index']])
-            rows = emulator.read_metric(reader, block['resource_id'], series['namespace'], metric, dims,
-                                        start_text, end_text)
-            got = next((r for r in rows if r[0] == dims), None)
-            emitted_rows.append([short_resource(block['resource_id']), '%s/%s' % (series['namespace'], metric),
-                                 dims_text(dims), '%s / %d' % (number(total), count),
-                                 '%s / %d' % (number(got[1]), got[2]) if got else 'nothing'])
-            if not got or abs(got[1] - total) > 1e-9 or got[2] != count:
-                problems.append('read API for %s %s/%s: expected sum %s count %d, got %s'
-                                % (short_resource(block['resource_id']), series['namespace'], metric, total, count, got))
+            wanted.append(((block['resource_id'], series['namespace'], metric, sorted(dims)), dims, total, count,
+                           ('emitted', block, series)))
     for block in report['forwarded']:
         for entry in block['entries']:
-            rows = emulator.read_metric(reader, block['resource_id'], entry['namespace'], entry['metric'],
-                                        entry['dimensions'], start_text, end_text)
-            got = next((r for r in rows if r[0] == entry['dimensions']), None)
-            source_time = entry['dedupe_key'].rsplit('/', 1)[-1]
-            forwarded_rows.append(['%s/%s' % (block['addon_id'], entry['metric']), source_time,
-                                   short_resource(block['resource_id']), '%s / %d' % (number(entry['sum']), entry['count']),
-                                   '%s / %d' % (number(got[1]), got[2]) if got else 'nothing'])
-            if not got or abs(got[1] - entry['sum']) > 1e-9 or got[2] != entry['count']:
-                problems.append('read API for %s %s: expected sum %s count %d, got %s'
-                                % (short_resource(block['resource_id']), entry['metric'], entry['sum'], entry['count'], got))
+            wanted.append(((block['resource_id'], entry['namespace'], entry['metric'], sorted(entry['dimensions'])),
+                           entry['dimensions'], entry['sum'], entry['count'], ('forwarded', block, entry)))
+    queries = sorted({(q[0], q[1], q[2], tuple(q[3])) for q, _d, _t, _c, _w in wanted})
+    answers = dict(zip(queries, read_back(args, emulator, queries, start_text, end_text,
+                                          os.path.join(args.workdir, 'read-back.log'))))
+    problems = []
+    emitted_rows, forwarded_rows = [], []
+    for query, dims, total, count, (kind, block, item) in wanted:
+        got = answers[(query[0], query[1], query[2], tuple(query[3]))].get(tuple(sorted(dims.items())))
+        shown = '%s / %d' % (number(got[0]), got[1]) if got else 'nothing'
+        if kind == 'emitted':
+            emitted_rows.append([short_resource(block['resource_id']), '%s/%s' % (item['namespace'], item['metric']),
+                                 dims_text(dims), '%s / %d' % (number(total), count), shown])
+        else:
+            forwarded_rows.append(['%s/%s' % (block['addon_id'], item['metric']), item['dedupe_key'].rsplit('/', 1)[-1],
+                                   short_resource(block['resource_id']), '%s / %d' % (number(total), count), shown])
+        if not got or abs(got[0] - total) > 1e-9 or got[1] != count:
+            problems.append('custom_metric_info for %s %s/%s: expected sum %s count %d, got %s'
+                            % (short_resource(block['resource_id']), query[1], query[2], total, count, got))
 
     second = run_site(args, 2, run_vars, os.path.join(args.workdir, 'site-run2.log'))
     print('  run 2: ansible-playbook azmon.metrics.site  %.1f s  ok=%d changed=%d failed=%d'
@@ -272,11 +299,11 @@ def main():
                                                         'created' if a['changed'] else 'already there')]
          for a in report['assignments']]))
     print()
-    print('Emitted, and what the metrics read API returns (sum / count in the last minutes, as the reader principal)')
-    print(table(['resource', 'namespace/metric', 'dimensions', 'sent', 'read API'], emitted_rows))
+    print('Emitted, and what custom_metric_info reads back (sum / count in the last minutes, as the reader principal)')
+    print(table(['resource', 'namespace/metric', 'dimensions', 'sent', 'read back'], emitted_rows))
     print()
     print('Forwarded from Windows Azure Pack (newest value of each metric, re-stamped to now, once)')
-    print(table(['add-on/metric', 'WAP time', 'to', 'sent', 'read API'], forwarded_rows))
+    print(table(['add-on/metric', 'WAP time', 'to', 'sent', 'read back'], forwarded_rows))
     if report['not_forwarded']:
         print()
         print('Not forwarded (reported, not dropped)')
