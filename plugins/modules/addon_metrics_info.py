@@ -61,7 +61,7 @@ options:
       - The bearer token (a JWT) from the WAP authentication site (the admin site on port 30072, or ADFS).
         A leading C(Bearer ) is removed.
       - Either the token itself, or the registered result of M(azmon.metrics.wap_token) (a dict whose C(token)
-        key holds it), so that C(token: "{{ wap_login }}") works here and in C(module_defaults) of
+        key holds it), so that the registered variable can be given as it is, here or in C(module_defaults) of
         C(group/azmon.metrics.wap).
       - It must be a well-formed JWT whose C(exp) claim has not passed; this is checked before calling WAP.
         Its signature is checked by WAP only.
@@ -110,6 +110,8 @@ options:
       - Seconds to wait for the connection and for each read from WAP, from 1 to 3600.
     type: float
     default: 30.0
+requirements:
+  - requests >= 2.25.0
 notes:
   - WAP answers HTTP 404 both for an unknown add-on and for time parameters it rejects; the failure message
     says both.

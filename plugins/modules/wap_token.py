@@ -137,7 +137,7 @@ EXAMPLES = r'''
 RETURN = r'''
 token:
   description:
-    - The JWT, for C(Authorization: Bearer). Sensitive.
+    - The JWT, to send as a bearer token. Sensitive.
     - Returned only when the task runs with C(no_log=true).
   returned: success, when the task has C(no_log) set and not in check mode
   type: str
