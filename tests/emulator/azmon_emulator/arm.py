@@ -162,9 +162,15 @@ class ArmService(Service):
                 listing = re.match(r"^(/subscriptions/[^/]+(?:/resourcegroups/[^/]+)?)/(resourcegroups|resources)$", lower)
                 if listing and req.method == "GET" and not (listing.group(1).count("/") == 4 and listing.group(2) == "resourcegroups"):
                     return self._list_children(req, claims, path[:len(listing.group(1))], listing.group(2))
-                if req.method == "HEAD":
-                    return self._check_existence(claims, path)
-                return self._get_scope(claims, path)
+                try:
+                    if req.method == "HEAD":
+                        return self._check_existence(claims, path)
+                    return self._get_scope(claims, path)
+                except ArmError as exc:
+                    if exc.code != "InvalidScope":
+                        raise
+                    # A path that is no group or resource (providers, locations, deployments...) is a read the
+                    # emulator does not serve: 404 as for any unknown path, not a 400 that claims the path is wrong.
         raise ArmError(404, "NotFound", "The requested path '%s' does not exist in this emulator." % req.path)
 
     # ------------------------------------------------------- role assignments

@@ -74,3 +74,9 @@ def test_unpublished_api_versions_refused(c):
         resp = c.arm("GET", c.sub + "/resourceGroups/rg-demo", api_version=version)
         assert resp.status_code == 400 and _code(resp) == "InvalidApiVersionParameter"
     assert c.arm("GET", c.sub + "/resourceGroups/rg-demo", api_version="2021-04-01").status_code == 200
+
+
+def test_unserved_reads_are_404(c):
+    for path in (c.sub + "/providers", c.sub + "/locations", c.sub + "/resourceGroups/rg-demo/providers/Microsoft.Compute"):
+        resp = c.arm("GET", path, api_version="2021-04-01")
+        assert resp.status_code == 404 and _code(resp) == "NotFound", (path, resp.text)
