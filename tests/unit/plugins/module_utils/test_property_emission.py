@@ -11,6 +11,7 @@ emission accounts for each of its series: sent by it, or left to (or already del
 
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import os
@@ -20,7 +21,7 @@ import threading
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.azmon.metrics.plugins.module_utils import _emit
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, Outcome
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, Outcome
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 
@@ -106,3 +107,108 @@ def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
             if item['status'] != 'sent':
                 assert {'Host': item['dimensions']['Host'], 'status': 'sent'} in [
                     {'Host': o['dimensions']['Host'], 'status': o['status']} for o in results[other]['series']]
+
+
+# -- a run and its reruns, with failures between and inside requests --------------------------------------------------
+# What each send does: deliver; refuse (nothing ingested); an error before the body is written (a local failure);
+# an answer that never came although the body was ingested, or although it was not (the outcome is unknown).
+STEPS = ('ok', 'refused', 'error-before-body', 'unknown-ingested', 'unknown-lost')
+
+
+class FlakySender:
+    """Ingests every body it delivers into ``ingested`` (series-minute -> count), following ``steps``."""
+
+    def __init__(self, steps, ingested):
+        self.steps = list(steps)
+        self.ingested = ingested
+        self.posts = 0
+        self.retries = 0
+        self.in_doubt = False
+
+    def prepare(self):
+        pass
+
+    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
+        self.in_doubt = False
+        step = self.steps.pop(0) if self.steps else 'ok'
+        if step == 'error-before-body':
+            raise OSError('a local failure before the body was written')
+        self.posts += 1
+        if step in ('ok', 'unknown-ingested'):
+            for line in body.decode('utf-8').split('\n'):
+                doc = json.loads(line)
+                for series in doc['data']['baseData']['series']:
+                    self.ingested[(series['dimValues'][0], doc['time'])] += series['count']
+        state = {'ok': DELIVERED, 'refused': FAILED}.get(step, UNKNOWN)
+        return Outcome(state, 1, request_id='r%d' % self.posts, status={'ok': 200, 'refused': 400}.get(step))
+
+
+@st.composite
+def batches(draw):
+    """Entries of several series, each at one or more of the last minutes, some with a dedupe_key, some merging."""
+    entries = []
+    for host in range(draw(st.integers(1, 25))):
+        keyed = draw(st.sampled_from([None, 'batch', 'own-%d' % host]))
+        for offset in sorted(draw(st.sets(st.integers(0, 12), min_size=1, max_size=4))):
+            for _copy in range(draw(st.integers(1, 2))):       # two entries of one series-minute add up
+                entry = {'metric': 'Load', 'namespace': 'NS', 'dimensions': {'Host': 'h%03d' % host}, 'value': 1,
+                         'time': '2026-11-22T10:%02d:00Z' % (30 - offset)}
+                if keyed is not None:
+                    entry['dedupe_key'] = keyed
+                entries.append(entry)
+    return entries
+
+
+COUNTS = ('series_sent', 'series_would_send', 'series_skipped', 'series_unknown', 'series_unknown_skipped',
+          'series_failed', 'series_not_sent', 'series_in_flight', 'series_not_recorded')
+
+
+@SETTINGS
+@given(batches(), st.sampled_from([800, 1500, 4096, 1000000]),
+       st.lists(st.lists(st.sampled_from(STEPS), max_size=6), min_size=1, max_size=3))
+def test_every_series_minute_is_delivered_exactly_once_across_a_run_and_its_reruns(entries, max_bytes, runs):
+    now = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
+    points = build_points(entries, RID, now=now)
+    given_minutes = collections.Counter()
+    for entry in entries:
+        given_minutes[(entry['dimensions']['Host'], entry['time'])] += 1
+    ingested = collections.Counter()
+    unknown = set()         # series-minutes some run reported unknown
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, 'ledger.sqlite3')
+        # the failing runs, then a clean one; each a new process, the earlier ones ended
+        for number, steps in enumerate(runs + [[]]):
+            ledger = Ledger(path)
+            owner = 'host:%d' % number
+            emission = _emit.Emission(points, RID, 'https://x', ledger=ledger, sender=FlakySender(steps, ingested),
+                                      max_request_bytes=max_bytes, in_flight_wait=0.0, detail_limit=100000,
+                                      owner=owner, is_abandoned=lambda who, started, me=owner: who != me)
+            try:
+                result = emission.run()
+            except _emit.EmissionFailed as exc:
+                result = exc.details
+            except OSError:
+                result = None
+            finally:
+                ledger.close()
+            if result is None:
+                continue
+            # the counts add up to the entries given, and each entry is listed with its status
+            assert sum(result.get(name, 0) for name in COUNTS) == result['series_total'] == len(entries)
+            assert sorted(item['index'] for item in result['series']) == list(range(len(entries)))
+            for item in result['series']:
+                if item['status'] == 'unknown':
+                    unknown.add((item['dimensions']['Host'], item['time']))
+        final = result
+    # nothing ever arrives twice, and only what was given, with every entry of a series-minute in one post
+    for minute_key, count in ingested.items():
+        assert count == given_minutes[minute_key], minute_key
+    # what never arrived, the clean rerun reports as unknown (an earlier run could not tell): not re-sent blindly,
+    # not lost silently; and it reports nothing unknown that no run left unknown or in doubt
+    missing = set(given_minutes) - set(ingested)
+    assert final['series_failed'] == final['series_not_sent'] == final['series_unknown'] == 0
+    reported = {(item['dimensions']['Host'], item['time']) for item in final['series']
+                if item['status'] == 'unknown_skipped'}
+    assert missing <= reported
+    if not any('error-before-body' in steps for steps in runs):
+        assert reported <= unknown
