@@ -6,7 +6,7 @@ import re
 import threading
 import uuid
 
-ACTIONS = ("status", "500_after_ingest", "reset_before_body", "reset_after_ingest", "slow", "login_outage")
+ACTIONS = ("status", "500_after_ingest", "500_after_body", "reset_before_body", "reset_after_ingest", "slow", "login_outage")
 SERVICES = ("login", "msi", "graph", "arm", "ingest", "wap", "*")
 
 
@@ -44,7 +44,7 @@ class Fault:
         except re.error as exc:
             raise FaultError("bad path regex: %s" % exc) from exc
         self.method = (spec.get("method") or "").upper() or None
-        self.status = _number(spec, "status", int, 100) or (500 if self.action == "500_after_ingest" else 503)
+        self.status = _number(spec, "status", int, 100) or (500 if self.action in ("500_after_ingest", "500_after_body") else 503)
         self.retry_after = spec.get("retryAfter", 1)
         self.delay = _number(spec, "delay", float, 0) or 0.0
         self.mode = spec.get("mode", "status")

@@ -219,6 +219,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         elif action == "slow":
             time.sleep(fault.delay)
+        elif action == "500_after_body":
+            # the client sees its whole body taken, then a 500: from outside, as ambiguous as 500_after_ingest
+            try:
+                req.body(limit=DRAIN_LIMIT)
+            except (OSError, ValueError):
+                pass
+            resp = service.error(fault.status, "InternalServerError",
+                                 "Injected fault: HTTP %d after reading the body; nothing was processed." % fault.status, req)
         if resp is None:
             try:
                 resp = service.handle(req)

@@ -156,3 +156,17 @@ def test_status_fault_answers_without_100_continue(c):
     sock.close()
     assert first.startswith(b"HTTP/1.1 429")
     assert c.metrics() == []
+
+
+def test_500_after_body_takes_the_body_and_ingests_nothing(c):
+    _fault(c, service="ingest", action="500_after_body", count=1)
+    body = json.dumps(doc()).encode()
+    sock, first = _raw_expect(c, body)
+    assert first.startswith(b"HTTP/1.1 100")   # the client is told to send its body, as for a real ingestion
+    sock.sendall(body)
+    answer = sock.recv(4096)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 500")
+    assert c.metrics() == []
+    assert c.post_metrics(doc()).status_code == 200
+    assert c.metrics()[0]["count"] == 3
