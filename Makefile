@@ -246,7 +246,21 @@ conformance: venv $(VENV_CONFORMANCE)/.stamp
 #    <tmp>/tests/integration/targets/<target>/, so the file is ../../integration_config.yml, e.g.
 #    `ansible-playbook play.yml -i "$INVENTORY_PATH" -e @../../integration_config.yml "$@"`.
 #    (ansible-test also sets INVENTORY_PATH and OUTPUT_DIR for scripts.)
-integration: venv collection ansible-test-setup
+# Azurite (Microsoft's Azure Storage emulator, npm) for the blob ledger targets: `npm ci` from
+# tests/azurite/package-lock.json into $(BUILD)/azurite; tests/tools/azurite starts it over HTTPS with
+# OAuth on a free port around the run and appends `azurite_info` to the same variables file.
+AZURITE_HOME := $(BUILD)/azurite
+.PHONY: azurite
+
+azurite: $(AZURITE_HOME)/.stamp
+
+$(AZURITE_HOME)/.stamp: $(ROOT)/tests/azurite/package.json $(ROOT)/tests/azurite/package-lock.json
+	@command -v npm >/dev/null || { echo 'make azurite: npm (Node.js) is needed for Azurite' >&2; exit 1; }
+	@mkdir -p $(AZURITE_HOME) && cp $^ $(AZURITE_HOME)/
+	cd $(AZURITE_HOME) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+integration: venv collection ansible-test-setup azurite
 	@if [ ! -d tests/emulator/azmon_emulator ]; then \
 	  $(SKIP) --name integration --reason 'the emulator (tests/emulator/azmon_emulator) does not exist yet'; exit 0; \
 	fi; \
@@ -256,6 +270,7 @@ integration: venv collection ansible-test-setup
 	cd $(COLL_219) && $(RUN) --name integration --kind integration --data-dir tests/output/data \
 	  --log $(LOGS)/integration.log -- \
 	  env EMULATOR_DIR=$(BUILD)/emulator $(TOOLS)/emulator run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
+	  env AZURITE_HOME=$(AZURITE_HOME) $(TOOLS)/azurite run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
 	  $(AT_219) integration --venv --python $(INTEGRATION_PYTHON) --continue-on-error $(INTEGRATION_ARGS)
 
 # ---------------------------------------------------------------------------------------------

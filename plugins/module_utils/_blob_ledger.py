@@ -42,7 +42,7 @@ import zlib
 
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, LedgerError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, Ledger, LedgerError
 
 SHARDS = 4
 CLAIM_SECONDS = 1800
@@ -55,6 +55,14 @@ ROLE_HINT = ('the signed-in principal needs the Storage Blob Data Contributor ro
 
 def shard_of(key):
     return zlib.crc32(key.encode('utf-8')) % SHARDS
+
+
+def open_ledger(location, ledger_path, create, retention_seconds, http=None, token=None):
+    """The ledger backend: the blob ledger at ``location`` (a ``_blob.BlobLocation``) when one is given, reached
+    through ``http`` with ``token`` (a token source for Blob Storage), else the SQLite file at ``ledger_path``."""
+    if location is None:
+        return Ledger(ledger_path, create=create)
+    return BlobLedger(BlobClient(http, token, location), retention_seconds=retention_seconds)
 
 
 class BlobLedger:
@@ -263,6 +271,8 @@ class BlobLedger:
             saved, self.retention_seconds = self.retention_seconds, older_than_seconds
             try:
                 self._update(shard, change)
+            except LedgerError:
+                return      # the next write prunes too; a failing prune must not hide what this run did
             finally:
                 self.retention_seconds = saved
 

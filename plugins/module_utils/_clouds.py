@@ -17,6 +17,8 @@ CLOUDS = {
         'graph_audience': 'https://graph.microsoft.com',
         'ingestion_endpoint': 'https://{region}.monitoring.azure.com',
         'ingestion_audience': 'https://monitoring.azure.com/',
+        # Blob Storage (the shared delivery ledger): the same resource in every cloud.
+        'storage_audience': 'https://storage.azure.com',
     },
     'AzureUSGovernment': {
         'authority_host': 'https://login.microsoftonline.us',
@@ -27,6 +29,8 @@ CLOUDS = {
         'ingestion_endpoint': 'https://{region}.monitoring.azure.us',
         # Not confirmed by a public source; override with ingestion_audience if Azure says otherwise.
         'ingestion_audience': 'https://monitoring.azure.us/',
+        # Blob Storage (the shared delivery ledger): the same resource in every cloud.
+        'storage_audience': 'https://storage.azure.com',
     },
     'AzureChinaCloud': {
         'authority_host': 'https://login.chinacloudapi.cn',
@@ -36,6 +40,8 @@ CLOUDS = {
         'graph_audience': 'https://microsoftgraph.chinacloudapi.cn',
         'ingestion_endpoint': 'https://{region}.monitoring.azure.cn',
         'ingestion_audience': 'https://monitoring.azure.cn/',
+        # Blob Storage (the shared delivery ledger): the same resource in every cloud.
+        'storage_audience': 'https://storage.azure.com',
     },
 }
 CLOUD_NAMES = tuple(CLOUDS)

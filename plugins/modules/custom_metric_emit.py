@@ -137,6 +137,30 @@ options:
         processes at once. Holds hashes of series identities and states, never metric values or secrets.
     type: path
     default: ~/.ansible/azmon_metrics/ledger.sqlite3
+  ledger_url:
+    description:
+      - Keep the delivery ledger in Azure Blob Storage instead of O(ledger_path), so that every runner that
+        reaches the container shares it (ephemeral CI runners, AWX execution nodes, several controllers). Give
+        the container URL, with an optional prefix of folders, for example
+        V(https://mystorage.blob.core.windows.net/azmon-ledger/prod). An IP address or C(localhost) as host
+        means a path-style URL with the account first, as the storage emulator serves it
+        (V(https://127.0.0.1:10000/devstoreaccount1/ledger)).
+      - The module signs in to Blob Storage with the same options as for ingestion (token audience
+        C(https://storage.azure.com)). The principal needs the Storage Blob Data Contributor role on the
+        container or the account. A missing container is created (which needs the role on the account).
+      - Four blobs under C({prefix}/azmon-ledger/v1/) hold the series-minute keys (hashes, no values, names or
+        secrets); every change is a conditional write, so concurrent runners never both send a series. Claiming
+        and settling one request costs at most about a dozen storage calls whatever its size, and a run that
+        has nothing to send reads four blobs.
+      - A claim expires 30 minutes after it was taken: a runner on another host cannot check whether the
+        claiming process still lives, so only then are the series of a runner that died while sending reported
+        C(unknown). A sender never sends after 20 minutes (the ingestion window), so a live claim never expires
+        while its request may still be sent.
+      - Keys older than O(ledger_retention_days) are removed on every write.
+      - If the ledger cannot be read or written before anything was sent, the task fails and sends nothing.
+        If it fails after a request was sent, the series of that request are reported (status
+        V(not_recorded)) and stay claimed, so no later run sends them again silently.
+    type: str
   ledger_retention_days:
     description:
       - Ledger rows older than this many days are removed. Keep it longer than the time O(dedupe_key) values may
@@ -259,6 +283,10 @@ series_in_flight:
   description: Series being sent by another live process, left to it.
   returned: always
   type: int
+ledger_requests:
+  description: Calls made to Blob Storage for the ledger (retries included).
+  returned: when O(ledger_url) is set and O(dedupe=true)
+  type: int
 requests_planned:
   description: Number of request bodies the series were packed into.
   returned: always
@@ -299,12 +327,13 @@ payloads:
 '''
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
+from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
+from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import open_ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, load_entries, normalize_region
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
@@ -330,6 +359,7 @@ ARGUMENT_SPEC = {
     'dedupe': {'type': 'bool', 'default': True},
     'resend_unknown': {'type': 'bool', 'default': False},
     'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
+    'ledger_url': {'type': 'str'},
     'ledger_retention_days': {'type': 'int', 'default': 30},
     'compress': {'type': 'bool', 'default': True},
     'max_request_bytes': {'type': 'int', 'default': 1000000},
@@ -380,6 +410,7 @@ def _explain_403(token_source, resource_id):
 def run(module):
     params = module.params
     _check_limits(params)
+    location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     region = normalize_region(params['region'])
     points = build_points(_entries(params), resource.id,
@@ -393,7 +424,8 @@ def run(module):
     transport.prepare(url)
     ledger = None
     if params['dedupe']:
-        ledger = Ledger(params['ledger_path'], create=not module.check_mode)
+        ledger = open_ledger(location, params['ledger_path'], not module.check_mode,
+                             params['ledger_retention_days'] * 86400, ctx.http, ctx.token_source('storage_audience'))
     sender = None
     token = ctx.token_source('ingestion_audience')
     if not module.check_mode:
@@ -417,6 +449,8 @@ def run(module):
                 ledger.prune(params['ledger_retention_days'] * 86400)
             ledger.close()
     result['region'] = region
+    if location is not None:
+        result['ledger_requests'] = ledger.calls
     _slim_invocation(module)
     return result
 
