@@ -40,6 +40,7 @@ def test_role_definitions(emu):
     assert set(role.permissions[0].data_actions) == {"Microsoft.Insights/Metrics/Write", "Microsoft.Insights/Telemetry/Write"}
     found = list(auth.role_definitions.list(emu.sub, filter="roleName eq 'Monitoring Metrics Publisher'"))
     assert [r.name for r in found] == [PUBLISHER]
+    assert auth.role_definitions.get_by_id(role.id).role_name == "Monitoring Metrics Publisher"
     owner = auth.role_definitions.get(emu.sub, OWNER)
     assert owner.permissions[0].actions == ["*"] and owner.permissions[0].data_actions == []
 
@@ -58,10 +59,12 @@ def test_create_idempotent_conflict_get_delete(emu):
         auth.role_assignments.create(emu.vm1, str(uuid.uuid4()), params(emu, principal))
     assert caught.value.error.code == "RoleAssignmentExists"
     assert auth.role_assignments.get(emu.vm1, name).principal_id == principal
-    deleted = auth.role_assignments.delete(emu.vm1, name)
+    assert auth.role_assignments.get_by_id(created.id).name == name
+    deleted = auth.role_assignments.delete_by_id(created.id)
     assert deleted.name == name
     with pytest.raises(ResourceNotFoundError):
         auth.role_assignments.get(emu.vm1, name)
+    assert auth.role_assignments.delete(emu.vm1, name) is None  # deleting a missing assignment: 204, no body
 
 
 def test_create_errors(emu):

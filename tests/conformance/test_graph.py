@@ -182,8 +182,10 @@ def test_query_options(emu, run):
     async def scenario():
         for index in range(3):
             await graph.applications.post(Application(display_name="conformance query %d" % index))
-        page = await graph.applications.get(_apps_query(top=2))
+        page = await graph.applications.get(_apps_query(top=2, filter="startswith(displayName,'conformance query')"))
         assert len(page.value) == 2 and page.odata_next_link
+        rest = await graph.applications.with_url(page.odata_next_link).get()
+        assert [a.display_name for a in rest.value] == ["conformance query 2"] and rest.odata_next_link is None
         trimmed = await graph.applications.get(_apps_query(select=["displayName"], filter="startswith(displayName,'conformance query')"))
         assert [a.display_name for a in trimmed.value] == ["conformance query 0", "conformance query 1", "conformance query 2"]
         assert all(a.app_id is None for a in trimmed.value)

@@ -15,7 +15,7 @@ import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential
+from azure.identity import ClientSecretCredential, EnvironmentCredential, ManagedIdentityCredential, WorkloadIdentityCredential
 
 
 def claims(token):
@@ -74,3 +74,13 @@ def test_custom_cloud_resources(emu):
     credential = emu.secret_credential("admin")
     assert claims(credential.get_token(emu.info["arm"] + "/.default").token)["aud"].rstrip("/") == emu.info["arm"]
     assert claims(credential.get_token(emu.info["graph"] + "/.default").token)["aud"].rstrip("/") == emu.info["graph"]
+
+
+def test_environment_credential(emu, monkeypatch):
+    # azure-identity's documented variables; AZURE_AUTHORITY_HOST points it at the emulator's sign-in service.
+    monkeypatch.setenv("AZURE_TENANT_ID", emu.info["tenant_id"])
+    monkeypatch.setenv("AZURE_CLIENT_ID", emu.principal("reader")["appId"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", emu.secret("reader"))
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", emu.info["login"])
+    credential = EnvironmentCredential(disable_instance_discovery=True, connection_verify=emu.ca)
+    assert claims(credential.get_token("https://graph.microsoft.com/.default").token)["roles"] == ["Application.Read.All"]
