@@ -228,8 +228,8 @@ def _dimensions(dims, where, problems):
 def build_points(entries, resource_id, now=None, defaults=None):
     """Validate ``entries`` (dicts with the module's entry keys) and return one ``Point`` per entry.
 
-    ``defaults`` holds task-level ``namespace``, ``dimensions``, ``time``
-    (entries override them; dimensions merge by name).  Every problem is
+    ``defaults`` holds task-level ``namespace``, ``dimensions``, ``time`` and
+    ``dedupe_key`` (entries override them; dimensions merge by name).  Every problem is
     collected and raised as one ``ValidationError``.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -298,6 +298,8 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
                      % (format_utc(when), format_utc(window[0]), format_utc(window[1])))
         ok = False
     dedupe_key = entry.get('dedupe_key')
+    if dedupe_key is None:
+        dedupe_key = defaults.get('dedupe_key')
     if isinstance(dedupe_key, (int, float)) and not isinstance(dedupe_key, bool):
         dedupe_key = str(dedupe_key)
     if dedupe_key is not None and (not isinstance(dedupe_key, str) or not 1 <= len(dedupe_key) <= 1024):

@@ -323,3 +323,12 @@ def test_pack_refuses_a_dedupe_key_group_larger_than_a_request():
     for word in ('metrics[0]', 'metrics[2]', "dedupe_key 'k1'", '3 minutes', 'max_request_bytes', '4096'):
         assert word in msg
     assert exc.value.details.get('option') == 'max_request_bytes'
+
+
+def test_a_task_dedupe_key_is_the_default_of_every_entry():
+    pts = points([{'metric': 'a', 'value': 1}, {'metric': 'b', 'value': 2, 'dedupe_key': 'own'}], dedupe_key='batch-9')
+    assert [p.dedupe_key for p in pts] == ['batch-9', 'own']
+    alone = points([{'metric': 'a', 'value': 1, 'dedupe_key': 'batch-9'}])
+    assert pts[0].key == alone[0].key
+    assert problem([{'metric': 'a', 'value': 1}], dedupe_key='') == (
+        'invalid metrics, nothing was sent: metrics[0] (a): dedupe_key must be a string of 1 to 1024 characters')
