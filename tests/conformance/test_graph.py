@@ -10,18 +10,26 @@ https://learn.microsoft.com/graph/aad-advanced-queries):
 - service principals created and updated through the SDK; ``servicePrincipalNames/any(x:x eq '...')`` finds one
   by its appId; ``in``/``and``/``or`` filters; ``POST /directoryObjects/getByIds``;
 - addPassword returns ``secretText`` once and the secret signs in; removePassword removes it;
+- a certificate PATCHed into ``keyCredentials`` (type AsymmetricX509Cert, usage Verify) signs in; its ``key`` is
+  returned only with ``$select`` on the single object (https://learn.microsoft.com/graph/api/resources/keycredential);
 - federated identity credentials: create, list, get by ``(name='...')``, update, delete; a second one with the
   same name is 409;
 - ``$top`` limits a page, ``$select`` trims objects, ``$count`` and ``$search`` need ``ConsistencyLevel: eventual``
   (advanced queries) and without it are refused with 400.
 """
 
+import datetime
 import uuid
 
 import pytest
-from azure.identity import ClientSecretCredential
+from azure.identity import CertificateCredential, ClientSecretCredential
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.applications.applications_request_builder import ApplicationsRequestBuilder
+from msgraph.generated.applications.item.application_item_request_builder import ApplicationItemRequestBuilder
 from msgraph.generated.applications.item.add_password.add_password_post_request_body import AddPasswordPostRequestBody
 from msgraph.generated.applications.item.remove_password.remove_password_post_request_body import RemovePasswordPostRequestBody
 from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import GetByIdsPostRequestBody
@@ -29,6 +37,7 @@ from msgraph.generated.models.api_application import ApiApplication
 from msgraph.generated.models.app_role import AppRole
 from msgraph.generated.models.application import Application
 from msgraph.generated.models.federated_identity_credential import FederatedIdentityCredential
+from msgraph.generated.models.key_credential import KeyCredential
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.optional_claims import OptionalClaims
 from msgraph.generated.models.password_credential import PasswordCredential
@@ -146,6 +155,39 @@ def test_password_signs_in_then_is_removed(emu, run):
         assert signed_in.get_token("https://monitoring.azure.com/.default").token
         await item.remove_password.post(RemovePasswordPostRequestBody(key_id=cred.key_id))
         assert (await item.get()).password_credentials == []
+
+    run(scenario())
+
+
+def _certificate(tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "conformance")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    pem = tmp_path / "conformance.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                    + cert.public_bytes(serialization.Encoding.PEM))
+    return cert.public_bytes(serialization.Encoding.DER), str(pem)
+
+
+def test_certificate_key_credential_signs_in(emu, run, tmp_path):
+    graph = emu.graph_client(emu.secret_credential("admin"))
+    der, pem = _certificate(tmp_path)
+
+    async def scenario():
+        app = await graph.applications.post(Application(display_name="conformance-cert"))
+        await graph.service_principals.post(ServicePrincipal(app_id=app.app_id))
+        item = graph.applications.by_application_id(app.id)
+        await item.patch(Application(key_credentials=[KeyCredential(type="AsymmetricX509Cert", usage="Verify", key=der,
+                                                                    display_name="conformance")]))
+        assert [k.key for k in (await item.get()).key_credentials] == [None]
+        select = RequestConfiguration(query_parameters=ApplicationItemRequestBuilder.ApplicationItemRequestBuilderGetQueryParameters(
+            select=["keyCredentials"]))
+        assert [k.key for k in (await item.get(select)).key_credentials] == [der]
+        signed_in = CertificateCredential(emu.info["tenant_id"], app.app_id, pem, **emu.identity_kwargs())
+        assert signed_in.get_token("https://monitoring.azure.com/.default").token
 
     run(scenario())
 
