@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ledger_url parsing, and the blob ledger's shard format (the behaviour against storage: integration target
+blob_ledger, against Azurite)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
+from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import _decode, _drop_old, _settle, shard_of
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
+
+
+@pytest.mark.parametrize('url, account, container, prefix, base', [
+    ('https://mystore.blob.core.windows.net/ledger', 'mystore', 'ledger', '',
+     'https://mystore.blob.core.windows.net/ledger'),
+    ('https://mystore.blob.core.windows.net/ledger/prod/eu/', 'mystore', 'ledger', 'prod/eu',
+     'https://mystore.blob.core.windows.net/ledger/prod/eu'),
+    ('https://MyStore.Blob.Core.ChinaCloudApi.CN/led-ger', 'mystore', 'led-ger', '',
+     'https://mystore.blob.core.chinacloudapi.cn/led-ger'),
+    ('https://127.0.0.1:10000/devstoreaccount1/ledger/run1', 'devstoreaccount1', 'ledger', 'run1',
+     'https://127.0.0.1:10000/devstoreaccount1/ledger/run1'),
+    ('https://localhost:443/devstoreaccount1/abc', 'devstoreaccount1', 'abc', '',
+     'https://localhost:443/devstoreaccount1/abc'),
+])
+def test_a_ledger_url_names_account_container_and_prefix(url, account, container, prefix, base):
+    location = parse_blob_url(url)
+    assert (location.account, location.container, location.prefix, location.url) == (account, container, prefix, base)
+    assert location.blob_url('x/y') == base + '/x/y'
+
+
+@pytest.mark.parametrize('url, words', [
+    ('http://mystore.blob.core.windows.net/ledger', 'must be an https URL'),
+    ('https://mystore.blob.core.windows.net/ledger?sv=2020&sig=abc', 'without query'),
+    ('https://mystore.blob.core.windows.net', 'must name a container'),
+    ('https://mystore.queue.core.windows.net/ledger', 'is not a blob endpoint'),
+    ('https://mystore.blob.core.windows.net/Ledger', "container name 'Ledger'"),
+    ('https://mystore.blob.core.windows.net/ab', "container name 'ab'"),
+    ('https://mystore.blob.core.windows.net/a--b', "container name 'a--b'"),
+    ('https://my_store.blob.core.windows.net/ledger', "storage account name 'my_store'"),
+    ('https://mystore.blob.core.windows.net/ledger/../x', "prefix segment '..'"),
+    ('https://mystore.blob.core.windows.net/ledger/a b', "prefix segment 'a b'"),
+    ('https://127.0.0.1:10000/devstoreaccount1', 'needs /ACCOUNT/CONTAINER'),
+])
+def test_a_bad_ledger_url_is_refused_naming_the_option_and_the_rule(url, words):
+    with pytest.raises(ConfigError) as caught:
+        parse_blob_url(url)
+    assert caught.value.msg.startswith('ledger_url')
+    assert words in caught.value.msg
+    assert caught.value.details['option'] == 'ledger_url'
+
+
+def test_keys_spread_over_four_shards_and_stay_in_theirs():
+    keys = ['%032x' % n for n in range(400)]
+    shards = [shard_of(k) for k in keys]
+    assert set(shards) == {0, 1, 2, 3}
+    assert all(60 < shards.count(s) < 140 for s in range(4))
+    assert [shard_of(k) for k in keys] == shards
+
+
+def test_a_claim_that_expired_or_whose_owner_is_gone_turns_unknown_and_old_keys_are_dropped():
+    doc = {'format': 1, 'settled': {'old': ['d', 100], 'new': ['d', 5000]},
+           'claims': {'c1': {'owner': 'h:1', 'started': 4000, 'expires': 4999, 'keys': ['a', 'b']},
+                      'c2': {'owner': 'h:2', 'started': 4900, 'expires': 9000, 'keys': ['c']},
+                      'c3': {'owner': 'h:3', 'started': 4900, 'expires': 9000, 'keys': ['d']}}}
+    assert _settle(doc, 5000, lambda owner, started: owner == 'h:3') == 3
+    assert sorted(doc['claims']) == ['c2']
+    assert doc['settled']['a'] == ['u', 5000] and doc['settled']['d'] == ['u', 5000]
+    assert _drop_old(doc, 1000) == 1
+    assert 'old' not in doc['settled'] and 'new' in doc['settled']
+
+
+@pytest.mark.parametrize('body, words', [
+    (b'not gzip', 'is not a ledger shard'),
+    (gzip.compress(json.dumps({'format': 9}).encode()), 'another format (9)'),
+])
+def test_a_blob_that_is_not_a_shard_is_a_clear_error(body, words):
+    with pytest.raises(LedgerError) as caught:
+        _decode(body, 'https://a.blob.core.windows.net/c')
+    assert words in caught.value.msg
