@@ -1,6 +1,6 @@
 # azmon.metrics: set up, lint, test and build the collection. `make help` lists the targets.
 #
-# Everything installs itself from a fresh clone: two venvs (.venv, .venv-2.21), a copy of the tree at
+# Everything installs itself from a fresh clone: three venvs (.venv, .venv-2.20, .venv-2.21), a copy of the tree at
 # build/collections/ansible_collections/azmon/metrics for ansible-test, and ansible-test's own venvs
 # (under ~/.ansible/test/venv and the copy's tests/output/). Nothing else is cached outside the clone.
 # CI runs `bash .ci/run`, which runs `make test` only.
@@ -26,6 +26,7 @@ LOGS := $(BUILD)/logs
 
 # Real interpreters (pyenv builds found by tests/tools/find-python, never pyenv shims).
 PYTHON_219 ?= $(shell $(TOOLS)/find-python 3.11)
+PYTHON_220 ?= $(shell $(TOOLS)/find-python 3.12)
 PYTHON_221 ?= $(shell $(TOOLS)/find-python 3.12)
 # Oldest Python the modules support (tests/config.yml: modules.python_requires).
 MIN_MODULE_PYTHON := 3.10
@@ -33,6 +34,7 @@ MIN_MODULE_PYTHON := 3.10
 PY := $(or $(PYTHON_219),python3)
 
 VENV := $(ROOT)/.venv
+VENV_220 := $(ROOT)/.venv-2.20
 VENV_221 := $(ROOT)/.venv-2.21
 # Microsoft's Python clients for the conformance suite only (tests/conformance/requirements.txt).
 VENV_CONFORMANCE := $(ROOT)/.venv-conformance
@@ -42,12 +44,15 @@ VENV_CONFORMANCE := $(ROOT)/.venv-conformance
 # in the copy's tests/output/.tmp/ that two ansible-core versions must not share.
 COLLECTIONS_219 := $(BUILD)/collections
 COLL_219 := $(COLLECTIONS_219)/ansible_collections/azmon/metrics
+COLLECTIONS_220 := $(BUILD)/collections-2.20
+COLL_220 := $(COLLECTIONS_220)/ansible_collections/azmon/metrics
 COLLECTIONS_221 := $(BUILD)/collections-2.21
 COLL_221 := $(COLLECTIONS_221)/ansible_collections/azmon/metrics
 
 # python3.X launchers (and shellcheck) that ansible-test finds first on PATH.
 AT_BIN := $(BUILD)/ansible-test-bin
 AT_219 := env PATH="$(AT_BIN):$$PATH" $(VENV)/bin/ansible-test
+AT_220 := env PATH="$(AT_BIN):$$PATH" $(VENV_220)/bin/ansible-test
 AT_221 := env PATH="$(AT_BIN):$$PATH" $(VENV_221)/bin/ansible-test
 
 # Extra arguments for quick runs; the Python lists for units.
@@ -56,6 +61,7 @@ UNITS_ARGS ?=
 INTEGRATION_ARGS ?=
 PYTEST_ARGS ?=
 UNITS_PYTHONS_219 ?= 3.10
+UNITS_PYTHONS_220 ?= 3.12
 UNITS_PYTHONS_221 ?= 3.13
 INTEGRATION_PYTHON ?= 3.11
 
@@ -65,10 +71,10 @@ FAIL := $(PY) $(TOOLS)/results.py fail --dir $(RESULTS)
 SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 
 # The checks `make test` runs, in this order; each is also a target of its own.
-CHECKS := lint sanity-ignores sanity-2.19 sanity-2.21 units-2.19 units-2.21 emulator-test conformance integration build
+CHECKS := lint sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21 units-2.19 units-2.20 units-2.21 emulator-test conformance integration build
 
-.PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.21 sanity-ignores \
-	units units-2.19 units-2.21 pytest-units emulator-test conformance integration build demo bench soak summary clean distclean
+.PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.20 sanity-2.21 sanity-ignores \
+	units units-2.19 units-2.20 units-2.21 pytest-units emulator-test conformance integration build demo bench soak summary clean distclean
 
 help:
 	@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
@@ -76,14 +82,14 @@ help:
 	@echo 'make soak           the long reliability tests (tests/soak/run, about 20 minutes; not part of make test)'
 	@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
 	@echo '  make lint         ansible-lint (production profile), antsibull-changelog lint, antsibull-docs lint'
-	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11) and 2.21 (3.12)'
-	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.21 on $(UNITS_PYTHONS_221)'
+	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11), 2.20 and 2.21 (3.12)'
+	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.20 on $(UNITS_PYTHONS_220), 2.21 on $(UNITS_PYTHONS_221)'
 	@echo '  make emulator-test  pytest on tests/emulator/tests'
 	@echo '  make conformance  the emulator driven by Microsoft'"'"'s Python clients (tests/conformance)'
 	@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
 	@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
-	@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools) and .venv-2.21 (3.12)'
-	@echo 'make collection     copy the tree to $(patsubst $(ROOT)/%,%,$(COLL_219)) (and the 2.21 copy)'
+	@echo 'make venv           .venv (3.11, ansible-core 2.19, lint tools), .venv-2.20 and .venv-2.21 (3.12)'
+	@echo 'make collection     copy the tree to $(patsubst $(ROOT)/%,%,$(COLL_219)) (and the 2.20 and 2.21 copies)'
 	@echo 'make pytest-units   plain pytest on tests/unit, no ansible-test (fast local loop)'
 	@echo 'make summary        table of the results recorded so far'
 	@echo 'make clean          remove build/ and tests/output/;  make distclean  also the venvs'
@@ -116,7 +122,7 @@ summary:
 # ---------------------------------------------------------------------------------------------
 # Virtual environments. The stamp files make re-runs instant; editing a requirements file
 # re-runs pip for that venv. A venv whose interpreter is gone (pyenv upgraded) is rebuilt.
-venv: $(VENV)/.stamp $(VENV_221)/.stamp
+venv: $(VENV)/.stamp $(VENV_220)/.stamp $(VENV_221)/.stamp
 
 $(VENV)/.stamp: $(TOOLS)/requirements-2.19.txt
 	@test -n "$(PYTHON_219)" || { echo 'make venv: Python 3.11 not found (pyenv or PATH)' >&2; exit 1; }
@@ -124,6 +130,14 @@ $(VENV)/.stamp: $(TOOLS)/requirements-2.19.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	@$(VENV)/bin/python -m pip freeze --all > $(VENV)/pip-freeze.txt
 	@$(VENV)/bin/python -c 'import ansible.release as r, sys; print("$(VENV): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
+	@touch $@
+
+$(VENV_220)/.stamp: $(TOOLS)/requirements-2.20.txt
+	@test -n "$(PYTHON_220)" || { echo 'make venv: Python 3.12 not found (pyenv or PATH)' >&2; exit 1; }
+	@$(VENV_220)/bin/python -c '' 2>/dev/null || { rm -rf $(VENV_220); echo "creating $(VENV_220) with $(PYTHON_220)"; $(PYTHON_220) -m venv $(VENV_220); }
+	$(VENV_220)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@$(VENV_220)/bin/python -m pip freeze --all > $(VENV_220)/pip-freeze.txt
+	@$(VENV_220)/bin/python -c 'import ansible.release as r, sys; print("$(VENV_220): ansible-core", r.__version__, "on Python", sys.version.split()[0])'
 	@touch $@
 
 $(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
@@ -140,12 +154,13 @@ $(VENV_221)/.stamp: $(TOOLS)/requirements-2.21.txt
 # every run; each copy keeps its own tests/output/.
 collection:
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_219)
+	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_220)
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
 
 # ansible-test without Docker (../shared/ci-notes.md): python3.X launchers first on PATH, the get-pip
 # stand-ins for every installed ansible-test's pip version, shellcheck from .venv.
 ansible-test-setup: venv
-	@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_221)/bin/python
+	@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_220)/bin/python $(VENV_221)/bin/python
 	@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
 
 # ---------------------------------------------------------------------------------------------
@@ -164,11 +179,15 @@ lint: venv collection
 # Sanity with every module Python found here (ansible-test picks them up from $(AT_BIN)), one
 # result per sanity test and Python. Sanity ignore files stay empty: see sanity-ignores.
 sanity:
-	@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+	@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 sanity-2.19: venv collection ansible-test-setup
 	@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.19.log -- $(AT_219) sanity --venv --junit $(SANITY_ARGS)
+
+sanity-2.20: venv collection ansible-test-setup
+	@cd $(COLL_220) && $(RUN) --name sanity-2.20 --kind junit-dir --junit-dir tests/output/junit \
+	  --log $(LOGS)/sanity-2.20.log -- $(AT_220) sanity --venv --junit $(SANITY_ARGS)
 
 sanity-2.21: venv collection ansible-test-setup
 	@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
@@ -183,7 +202,7 @@ sanity-ignores:
 # Units: one ansible-test run (and one result row) per Python; requirements from
 # tests/unit/requirements.txt. Python 3.10 is the oldest module Python we support.
 units:
-	@rc=0; for t in units-2.19 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
+	@rc=0; for t in units-2.19 units-2.20 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 define run_units
 if [ -z "$$(find $(ROOT)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then \
@@ -197,6 +216,9 @@ endef
 
 units-2.19: venv collection ansible-test-setup
 	@$(call run_units,2.19,$(COLL_219),$(UNITS_PYTHONS_219),$(AT_219))
+
+units-2.20: venv collection ansible-test-setup
+	@$(call run_units,2.20,$(COLL_220),$(UNITS_PYTHONS_220),$(AT_220))
 
 units-2.21: venv collection ansible-test-setup
 	@$(call run_units,2.21,$(COLL_221),$(UNITS_PYTHONS_221),$(AT_221))
@@ -307,4 +329,4 @@ clean:
 	rm -rf $(BUILD) $(ROOT)/tests/output $(ROOT)/.ansible
 
 distclean: clean
-	rm -rf $(VENV) $(VENV_221) $(VENV_CONFORMANCE)
+	rm -rf $(VENV) $(VENV_220) $(VENV_221) $(VENV_CONFORMANCE)

@@ -152,8 +152,8 @@ options:
         secrets); every change is a conditional write, so concurrent runners never both send a series. Claiming
         and settling one request costs at most about a dozen storage calls whatever its size, and a run that
         has nothing to send reads four blobs.
-      - A claim expires 30 minutes after it was taken: a runner on another host cannot check whether the
-        claiming process still lives, so only then are the series of a runner that died while sending reported
+      - A claim expires 30 minutes after it was taken, because a runner on another host cannot check whether the
+        claiming process still lives; only then are the series of a runner that died while sending reported
         C(unknown). A sender never sends after 20 minutes (the ingestion window), so a live claim never expires
         while its request may still be sent.
       - Keys older than O(ledger_retention_days) are removed on every write.
