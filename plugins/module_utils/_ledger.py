@@ -16,7 +16,9 @@ of the user, so that many forks can write at once.  States:
     the request may or may not have been ingested (a 5xx, a timeout or a reset
     after the body was sent); not re-sent unless asked.
 
-Keys are opaque strings (``_metrics.series_key``); nothing secret is stored.
+Keys are opaque strings (``_metrics.series_key``); nothing secret is stored.  For keys that may have been
+ingested (``unknown``) the ledger also keeps what was sent (minute, sum and count, in table ``sent``), so
+that a later run can compare it with what Azure holds (``_reconcile``).
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class Ledger:
             self._conn.execute('CREATE INDEX IF NOT EXISTS series_updated ON series (updated)')
             self._conn.execute('CREATE TABLE IF NOT EXISTS inflight (id INTEGER PRIMARY KEY, owner TEXT NOT NULL,'
                                ' started REAL NOT NULL, keys TEXT NOT NULL)')
+            self._conn.execute('CREATE TABLE IF NOT EXISTS sent (key TEXT NOT NULL, minute REAL NOT NULL,'
+                               ' sum REAL NOT NULL, count INTEGER NOT NULL, updated REAL NOT NULL,'
+                               ' PRIMARY KEY (key, minute)) WITHOUT ROWID')
         except sqlite3.DatabaseError as exc:
             raise ConfigError('ledger_path: cannot use %s as the delivery ledger: %s' % (self.path, exc),
                               option='ledger_path') from None
@@ -204,10 +209,56 @@ class Ledger:
             count += len(keys)
         return count
 
+    def record_sent(self, rows):
+        """Remember what went out for keys that may have been ingested: ``(key, minute_epoch, sum, count)`` rows
+        (several minutes of one key when it is a ``dedupe_key``)."""
+        now = time.time()
+        rows = [(key, float(minute), float(total), int(count), now) for key, minute, total, count in rows]
+        if rows:
+            self._transaction(lambda conn: conn.executemany(
+                'INSERT OR REPLACE INTO sent (key, minute, sum, count, updated) VALUES (?, ?, ?, ?, ?)', rows))
+
+    def sent_details(self, keys):
+        """``{key: [(minute_epoch, sum, count), ...]}`` for the keys ``record_sent`` saw."""
+        found = {}
+        if self._conn is None:
+            return found
+        keys = list(keys)
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                for key, minute, total, count in self._conn.execute(
+                        'SELECT key, minute, sum, count FROM sent WHERE key IN (%s)' % ','.join('?' * len(chunk)), chunk):
+                    found.setdefault(key, []).append((minute, total, count))
+        except sqlite3.Error as exc:
+            raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
+        return found
+
+    def forget_unknown(self, keys):
+        """Drop keys that are still ``unknown`` (Azure holds nothing of them), so that the next claim takes them."""
+        keys = list(keys)
+
+        def work(conn):
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                marks = ','.join('?' * len(chunk))
+                gone = [row[0] for row in conn.execute('SELECT key FROM series WHERE state = ? AND key IN (%s)' % marks,
+                                                       [UNKNOWN] + chunk)]
+                if gone:
+                    marks = ','.join('?' * len(gone))
+                    conn.execute('DELETE FROM series WHERE key IN (%s)' % marks, gone)
+                    conn.execute('DELETE FROM sent WHERE key IN (%s)' % marks, gone)
+        if keys:
+            self._transaction(work)
+
     def prune(self, older_than_seconds):
         """Drop settled rows older than the retention."""
         cutoff = time.time() - older_than_seconds
-        self._transaction(lambda conn: conn.execute('DELETE FROM series WHERE updated < ?', (cutoff,)))
+
+        def work(conn):
+            conn.execute('DELETE FROM series WHERE updated < ?', (cutoff,))
+            conn.execute('DELETE FROM sent WHERE updated < ?', (cutoff,))
+        self._transaction(work)
 
     def _transaction(self, work):
         conn = self._conn

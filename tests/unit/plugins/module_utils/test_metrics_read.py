@@ -76,7 +76,7 @@ def test_query_percent_encodes_every_value():
 
 def test_query_without_optional_parts():
     assert values_query('ns', ['m']) == ('api-version=2023-10-01&metricnamespace=ns&metricnames=m&interval=PT1M'
-                                          '&aggregation=Total%2CCount%2CMinimum%2CMaximum%2CAverage')
+                                         '&aggregation=Total%2CCount%2CMinimum%2CMaximum%2CAverage')
 
 
 @pytest.mark.parametrize('kwargs, option', [
