@@ -501,3 +501,14 @@ def test_path_is_never_decoded_into_something_else(scripted_server):
     scripted_server.script = [(200, {}, {'value': []})]
     arm(scripted_server).list_role_assignments(scope, PRINCIPAL)
     assert unquote(urlsplit(scripted_server.requests[0]['path']).path) == scope.id + ASSIGNMENTS
+
+
+def test_unicode_scope_is_percent_encoded_on_the_wire(scripted_server):
+    scripted_server.script = [(200, {}, {'value': []})]
+    scope = ('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-\u00e9t\u00e9(1)'
+             '/providers/Microsoft.Compute/virtualMachines/vm-\u65e5')
+    assert arm(scripted_server).list_role_assignments(parse_scope(scope)) == []
+    (request,) = scripted_server.requests
+    assert urlsplit(request['path']).path == (
+        '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-%C3%A9t%C3%A9%281%29'
+        '/providers/Microsoft.Compute/virtualMachines/vm-%E6%97%A5' + ASSIGNMENTS)

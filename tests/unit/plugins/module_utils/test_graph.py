@@ -288,3 +288,10 @@ def test_service_principal_for_an_application_not_replicated_yet_is_retried(scri
     with pytest.raises(ServiceError) as info:
         client.ensure_service_principal(APP_ID)
     assert info.value.status == 400 and client.replication_retries == 1
+
+
+def test_paths_are_percent_encoded_and_key_segments_kept(scripted_server):
+    client = graph(scripted_server)
+    assert client.url('applications/\u00e9') == scripted_server.url + '/v1.0/applications/%C3%A9'
+    segment = "applications(uniqueName='a%27%27b')"
+    assert client.url(segment) == scripted_server.url + '/v1.0/' + segment
