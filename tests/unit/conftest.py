@@ -1,14 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A scripted HTTP server on loopback, for unit tests of the HTTP layer that need a real socket."""
+"""A scripted HTTP server on loopback, for unit tests of the HTTP layer that need a real socket.
+
+Tests about how Azure behaves belong against the emulator (tests/emulator, ``azmon_emulator.testing``).
+This server stays for what no emulator gives: an exact sequence of answers chosen per request (a status,
+then a reset, then a close, a repeated next link, a malformed body), so that a client's handling of each
+one is pinned down.
+"""
 
 from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
+import ssl
 import struct
+import sys
 import threading
 
 import pytest
@@ -79,6 +88,31 @@ def scripted_server():
     server = ScriptedServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def tls_scripted_server(scripted_server, tmp_path):
+    """The scripted server behind TLS (cloud endpoints must be https): ``.url`` is https, ``.ca_path`` trusts it."""
+    pytest.importorskip('cryptography', reason='cryptography (a dependency of msal/azure-identity) makes the test certificate')
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from tls_server import make_cert  # pylint: disable=import-outside-toplevel
+    cert, key = make_cert(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    accept = scripted_server.httpd.get_request
+
+    def get_request():
+        # each accepted connection speaks TLS; a client that gives up on the handshake fails only its own request
+        sock, addr = accept()
+        sock.settimeout(5)
+        return context.wrap_socket(sock, server_side=True), addr
+
+    scripted_server.httpd.get_request = get_request
+    scripted_server.url = scripted_server.url.replace('http://', 'https://')
+    scripted_server.ca_path = cert
+    return scripted_server
 
 
 @pytest.fixture

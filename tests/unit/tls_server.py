@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A scripted HTTPS server on loopback that can fail at each phase of a POST with ``Expect: 100-continue``."""
+"""A scripted HTTPS server on loopback that can fail at each phase of a POST with ``Expect: 100-continue``.
+
+It stays beside the emulator because it controls what no emulator fault can: whether ``100 Continue`` is
+sent at all, a final answer before the body, a reset after the body but before any answer, a hang.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""addon_metrics_info's main() against a real TLS socket (the scripted server wrapped in TLS)."""
+"""addon_metrics_info's main() against a real TLS socket (the scripted server of conftest.py behind TLS)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,6 @@ import pytest
 
 from ansible_collections.azmon.metrics.plugins.modules import addon_metrics_info
 
-cryptography = pytest.importorskip('cryptography', reason='cryptography (a dependency of msal/azure-identity) is'
-                                   ' needed to make the test TLS certificates')
-
-from cryptography import x509  # noqa: E402 pylint: disable=wrong-import-position
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402 pylint: disable=wrong-import-position
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402 pylint: disable=wrong-import-position
-from cryptography.x509.oid import NameOID  # noqa: E402 pylint: disable=wrong-import-position
-
 SAMPLE = [
     {'Name': 'StorageUsed', 'PrimaryAggregationType': 'Average', 'Unit': 'Bytes', 'TimeGrain': '1.00:00:00',
      'StartTime': '2013-06-20T00:00:00.0000000Z', 'EndTime': '2013-06-23T00:00:00.0000000Z',
@@ -32,45 +24,6 @@ SAMPLE = [
     {'Name': 'JobsCompleted', 'PrimaryAggregationType': 'Total', 'ConfigState': 'Count', 'TimeGrain': '00:05:00',
      'Values': []},
 ]
-
-
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-@pytest.fixture(scope='module')
-def pki(tmp_path_factory):
-    """A CA and a server certificate for 127.0.0.1, written as PEM files."""
-    import ipaddress  # pylint: disable=import-outside-toplevel
-    directory = tmp_path_factory.mktemp('pki')
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name('test CA')).issuer_name(_name('test CA'))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(_name('127.0.0.1')).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                           critical=False)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    ca_file = directory / 'ca.pem'
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file = directory / 'server.pem'
-    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file = directory / 'server.key'
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return {'ca': str(ca_file), 'cert': str(cert_file), 'key': str(key_file)}
 
 
 @pytest.fixture(autouse=True)
@@ -82,20 +35,15 @@ def as_on_a_managed_node(monkeypatch):
 
 
 @pytest.fixture
-def wap(scripted_server, pki):
-    """The scripted server behind TLS; ``wap.https`` is its https URL."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki['cert'], pki['key'])
-    accept = scripted_server.httpd.get_request
+def wap(tls_scripted_server):
+    """The scripted server behind TLS (tests/unit/conftest.py) answers as WAP's admin API."""
+    return tls_scripted_server
 
-    def get_request():
-        sock, addr = accept()
-        sock.settimeout(5)
-        return context.wrap_socket(sock, server_side=True), addr
 
-    scripted_server.httpd.get_request = get_request
-    scripted_server.https = 'https://127.0.0.1:%d' % scripted_server.httpd.server_address[1]
-    return scripted_server
+@pytest.fixture
+def pki(wap):
+    """The CA bundle that trusts ``wap``."""
+    return {'ca': wap.ca_path}
 
 
 def b64(doc):
@@ -113,7 +61,7 @@ def warnings_of(result):
 
 
 def args(server, pki, **extra):
-    base = {'endpoint': server.https, 'addon_id': 'contoso-backup', 'token': make_token(),
+    base = {'endpoint': server.url, 'addon_id': 'contoso-backup', 'token': make_token(),
             'principal_id': 'CONTOSO\\wapadmin', 'ca_path': pki['ca'], 'start_time': '2013-06-20T00:00:00Z',
             'end_time': '2013-06-23T00:00:00Z'}
     base.update(extra)
@@ -210,7 +158,7 @@ def test_mistakes_fail_before_anything_is_sent(run_main, wap, pki, extra, option
 def test_tls_without_ca_path_fails_clearly(run_main, wap, pki):
     result = run_main(addon_metrics_info, args(wap, pki, ca_path=None))
     assert result['failed'] is True
-    assert 'TLS verification failed for %s' % wap.https in result['msg']
+    assert 'TLS verification failed for %s' % wap.url in result['msg']
     assert 'ca_path' in result['msg']
     assert result['client_request_id'] in result['msg']
     assert wap.requests == []

@@ -8,7 +8,6 @@ import copy
 import datetime
 import json
 import os
-import ssl
 import stat
 import uuid
 
@@ -462,33 +461,9 @@ def test_derived_unique_name_ignores_case_and_is_stable():
 # --- main() end to end over TLS, as Ansible runs it ------------------------------------------------------------
 
 @pytest.fixture
-def tls_server(scripted_server, tmp_path):
-    """The scripted server behind TLS (cloud endpoints must be https) and the CA bundle to trust it."""
-    x509 = pytest.importorskip('cryptography.x509', reason='cryptography builds the test certificate')
-    import ipaddress
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / 'server.pem', tmp_path / 'server.key'
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert_file), str(key_file))
-    # Same file descriptor, so the running serve_forever loop keeps listening; accepted sockets speak TLS.
-    scripted_server.httpd.socket = context.wrap_socket(scripted_server.httpd.socket, server_side=True)
-    scripted_server.url = scripted_server.url.replace('http://', 'https://')
-    scripted_server.ca_path = str(cert_file)
-    return scripted_server
+def tls_server(tls_scripted_server):
+    """The scripted server behind TLS (tests/unit/conftest.py; cloud endpoints must be https) answers as Graph."""
+    return tls_scripted_server
 
 
 def module_args(server, **kw):
