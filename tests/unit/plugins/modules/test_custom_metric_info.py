@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""custom_metric_info's main(): every refusal happens before signing in or sending anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.azmon.metrics.plugins.modules import custom_metric_info
+
+VM = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+# an unreachable endpoint and an access token: a request would fail with a connection error, not with the rule
+BASE = {'resource_id': VM, 'access_token': 'not-a-real-token', 'arm_endpoint': 'https://127.0.0.1:9'}
+
+
+@pytest.mark.parametrize('args, option, rule', [
+    ({'namespace': 'NS'}, 'metrics', 'metrics is required with query=values'),
+    ({'metrics': ['m']}, 'namespace', 'namespace is required with query=values'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'duration': '90 minutes'}, 'duration', 'ISO 8601 duration'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'end_time': 'now'}, 'end_time', 'end_time needs start_time or duration'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'start_time': 'now', 'end_time': '-1h'}, 'start_time', 'must be before'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'dimensions': {'Queue Name': 'a'}}, 'dimensions', 'cannot be used in a filter'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'top': 0}, 'top', 'top must be 1 or more'),
+    ({'namespace': 'NS', 'metrics': ['m'], 'order_by': 'Total up'}, 'order_by', 'order_by must be an aggregation'),
+    ({'query': 'namespaces', 'namespace': 'NS'}, 'namespace', 'does not apply to query=namespaces'),
+    ({'query': 'definitions', 'metrics': ['m']}, 'metrics', 'only applies to query=values'),
+    ({'resource_id': VM.rsplit('/providers/', 1)[0], 'namespace': 'NS', 'metrics': ['m']}, 'resource_id', 'resource'),
+])
+def test_refusals_name_the_option(run_main, args, option, rule):
+    result = run_main(custom_metric_info, dict(BASE, **args))
+    assert result['failed']
+    assert result['option'] == option
+    assert rule in result['msg']
+    assert 'Traceback' not in result['msg']
+
+
+def test_a_transport_failure_is_reported_not_raised(run_main):
+    result = run_main(custom_metric_info, dict(BASE, namespace='NS', metrics=['m'], timeout=2))
+    assert result['failed']
+    assert 'Azure Monitor metrics (ARM)' in result['msg']
+    assert 'not-a-real-token' not in str(result)
