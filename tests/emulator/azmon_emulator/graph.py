@@ -487,6 +487,8 @@ class GraphService(Service):
             for field in body:
                 if field not in SP_FIELDS and field not in ("appId", "@odata.type"):
                     raise GraphError(400, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.servicePrincipal'." % field)
+            if "appId" in body and str(body["appId"]).lower() != obj["appId"]:
+                raise GraphError(400, "Request_BadRequest", "Property 'appId' is read-only and cannot be changed.")
             obj.update({k: v for k, v in body.items() if k in SP_FIELDS})
         return json_response(204, None)
 

@@ -23,6 +23,9 @@ def test_odata_type_on_service_principal_writes(c):
     assert patched.status_code == 204
     wrong = c.graph("PATCH", "/servicePrincipals/" + created.json()["id"], json={"@odata.type": "#microsoft.graph.user"})
     assert wrong.status_code == 400
+    moved = c.graph("PATCH", "/servicePrincipals/" + created.json()["id"], json={"appId": "00000000-0000-4000-8000-000000000001"})
+    assert moved.status_code == 400
+    assert c.graph("PATCH", "/servicePrincipals/" + created.json()["id"], json={"appId": app["appId"].upper()}).status_code == 204
 
 
 def test_v1_application_properties(c):
