@@ -95,20 +95,24 @@ options:
     description:
       - Skip the authority metadata look-up at sign-in. Needed for a private or local authority, such as the
         emulator this collection ships; keep it off for Microsoft's clouds.
+      - Also turned on by E(AZMON_DISABLE_INSTANCE_DISCOVERY=true).
     type: bool
     default: false
   arm_endpoint:
     description:
       - Azure Resource Manager endpoint, overriding the cloud's (for example V(https://management.azure.com)).
+      - Falls back to E(AZMON_ARM_ENDPOINT).
     type: str
   graph_endpoint:
     description:
       - Microsoft Graph endpoint, overriding the cloud's (for example V(https://graph.microsoft.com)).
+      - Falls back to E(AZMON_GRAPH_ENDPOINT).
     type: str
   ingestion_endpoint:
     description:
       - Custom metrics ingestion endpoint, overriding the cloud's. C({region}) is replaced by the region of
         the resource, so the default for V(AzureCloud) is V(https://{region}.monitoring.azure.com).
+      - Falls back to E(AZMON_INGESTION_ENDPOINT).
     type: str
   ingestion_audience:
     description:
@@ -125,9 +129,10 @@ options:
     description:
       - PEM bundle of certificate authorities to trust, for sign-in and every API, or a directory of hashed CA
         certificates (C(openssl rehash)).
-      - When unset, E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if set, else the CA bundle of C(requests),
-        for every connection alike. Proxies come from E(HTTPS_PROXY), E(ALL_PROXY) and E(NO_PROXY) the way
-        C(requests) reads them (a proxy without a port uses port 80); metrics ingestion needs an C(http://) proxy.
+      - When unset, E(AZMON_CA_PATH), then E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if set, else the CA
+        bundle of C(requests), for every connection alike. Proxies come from E(HTTPS_PROXY), E(ALL_PROXY) and
+        E(NO_PROXY) the way C(requests) reads them (a proxy without a port uses port 80); metrics ingestion needs
+        an C(http://) proxy.
       - A missing, unreadable or non-PEM bundle is refused before any connection.
     type: path
   timeout:

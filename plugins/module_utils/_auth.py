@@ -38,7 +38,16 @@ ENV_NAMES = {
     'x509_certificate_path': ('AZURE_CLIENT_CERTIFICATE_PATH',),
     'x509_certificate_password': ('AZURE_CLIENT_CERTIFICATE_PASSWORD',),
     'federated_token_file': ('AZURE_FEDERATED_TOKEN_FILE',),
+    # This collection's own names for what Azure's tools have none for: endpoints and the CA of a private or local
+    # cloud (the emulator writes them to build/emulator/env.sh), so that one shell setting points every module there.
+    'arm_endpoint': ('AZMON_ARM_ENDPOINT',),
+    'graph_endpoint': ('AZMON_GRAPH_ENDPOINT',),
+    'ingestion_endpoint': ('AZMON_INGESTION_ENDPOINT',),
+    'disable_instance_discovery': ('AZMON_DISABLE_INSTANCE_DISCOVERY',),
+    'ca_path': ('AZMON_CA_PATH',),
 }
+TRUE_WORDS = ('1', 'true', 'yes', 'on')
+FALSE_WORDS = ('0', 'false', 'no', 'off')
 MSI_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
 SECRET_FIELDS = ('secret', 'x509_certificate_password', 'access_token')
 
@@ -80,6 +89,22 @@ def _env(environ, field):
         raise ConfigError('environment variables %s are both set, to different values; unset one'
                           % ' and '.join(name for name, _value in found))
     return found[0][1] if found else None
+
+
+def env_flag(environ, field):
+    """A boolean from the environment (``true``/``false``, ``1``/``0``, ``yes``/``no``, ``on``/``off``)."""
+    value = _env(environ, field)
+    if value is None or value.strip().lower() in FALSE_WORDS:
+        return False
+    if value.strip().lower() in TRUE_WORDS:
+        return True
+    raise ConfigError('%s: %r is not a boolean; use true or false' % (ENV_NAMES[field][0], value),
+                      option=field)
+
+
+def env_ca_path(params, environ):
+    """``ca_path``, else ``AZMON_CA_PATH`` (``REQUESTS_CA_BUNDLE`` is read later, where every connection reads it)."""
+    return params.get('ca_path') or _env(environ, 'ca_path')
 
 
 def read_credential_file(path, profile):
@@ -130,14 +155,16 @@ def resolve_auth(params, environ=None, credential_file=DEFAULT_CREDENTIAL_FILE, 
     authority = p.get('authority_host') or _env(environ, 'authority_host')
     if authority and '://' not in authority:
         authority = 'https://' + authority
-    overrides = {k: p.get(k) for k in ('arm_endpoint', 'graph_endpoint', 'ingestion_endpoint', 'ingestion_audience')}
+    overrides = {k: p.get(k) or (_env(environ, k) if k in ENV_NAMES else None)
+                 for k in ('arm_endpoint', 'graph_endpoint', 'ingestion_endpoint', 'ingestion_audience')}
     overrides['authority_host'] = authority
     cloud = cloud_settings(cloud_name, overrides)
 
     def plan(kind, origin, **kw):
         kw.setdefault('subscription_id', p.get('subscription_id') or _env(environ, 'subscription_id')
                       or (profile or {}).get('subscription_id'))
-        return AuthPlan(kind, origin, cloud, disable_instance_discovery=bool(p.get('disable_instance_discovery')), **kw)
+        return AuthPlan(kind, origin, cloud, disable_instance_discovery=bool(p.get('disable_instance_discovery'))
+                        or env_flag(environ, 'disable_instance_discovery'), **kw)
 
     if source == 'access_token' or (source == 'auto' and p.get('access_token')):
         if not p.get('access_token'):

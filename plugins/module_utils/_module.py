@@ -13,6 +13,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._auth import (
     AUTH_SOURCES,
     TokenProvider,
     check_local_files,
+    env_ca_path,
     resolve_auth,
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import CLOUD_NAMES
@@ -65,7 +66,8 @@ class AzureContext:
         for value in self.plan.secrets:
             self.register_secret(value)
         self.cloud = self.plan.cloud
-        self.http = HttpClient(validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
+        self.http = HttpClient(validate_certs=params.get('validate_certs', True),
+                               ca_path=env_ca_path(params, self.environ),
                                timeout=timeout, log=log)
         self.tokens = TokenProvider(self.plan, self.http)
         self.validate_local()
