@@ -21,6 +21,7 @@ import datetime
 import math
 import time
 
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, UNKNOWN
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import DIMENSION_NAME_RE
 from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFormatError, format_utc, parse_iso
@@ -117,6 +118,11 @@ def reconcile(points, ledger, reader, resource_id, wait=DEFAULT_WAIT, check_mode
     Marks settled keys ``delivered`` and forgets absent ones (so that the emission that follows sends them),
     except in check mode.  Returns the summary that goes into the module's result.
     """
+    missing = [name for name in ('sent_details', 'forget_unknown', 'mark', 'lookup') if not hasattr(ledger, name)]
+    if missing:
+        raise ConfigError('unknown=reconcile: this delivery ledger (%s) cannot tell what was sent for unknown series'
+                          ' (it has no %s); use the local ledger (ledger_path) for reconciliation'
+                          % (type(ledger).__name__, ', '.join(missing)), option='unknown')
     now = time.time() if now is None else now
     by_key = {}
     for point in points:

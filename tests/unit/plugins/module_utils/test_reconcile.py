@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, UNKNOWN, Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import (
@@ -18,6 +19,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import (
     _batches,
     _Item,
     decide,
+    reconcile,
 )
 
 VM = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
@@ -96,3 +98,19 @@ def test_forget_unknown_drops_only_unknown_keys(tmp_path):
     ledger.forget_unknown(['u', 'd'])
     assert {k: v[0] for k, v in ledger.lookup(['u', 'd']).items()} == {'d': DELIVERED}
     assert ledger.sent_details(['u', 'd']) == {'d': [(60.0, 2.0, 1)]}
+
+
+def test_a_ledger_that_keeps_nothing_of_what_was_sent_is_refused_before_any_read():
+    class KeysOnly:  # the interface of a ledger without record_sent, sent_details and forget_unknown
+        exists = True
+
+        def lookup(self, keys):
+            return {}
+
+        def mark(self, keys, state, request_id=None):
+            pass
+
+    with pytest.raises(ConfigError) as info:
+        reconcile([], KeysOnly(), reader=None, resource_id=VM)
+    assert info.value.details['option'] == 'unknown'
+    assert 'sent_details, forget_unknown' in info.value.msg
