@@ -71,9 +71,9 @@ FAIL := $(PY) $(TOOLS)/results.py fail --dir $(RESULTS)
 SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 
 # The checks `make test` runs, in this order; each is also a target of its own.
-CHECKS := lint sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21 units-2.19 units-2.20 units-2.21 emulator-test conformance integration build
+CHECKS := lint sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21 units-2.19 units-2.20 units-2.21 emulator-test conformance docs-test integration build
 
-.PHONY: help test venv collection ansible-test-setup lint sanity sanity-2.19 sanity-2.20 sanity-2.21 sanity-ignores \
+.PHONY: help test venv collection ansible-test-setup lint docs-test sanity sanity-2.19 sanity-2.20 sanity-2.21 sanity-ignores \
 	units units-2.19 units-2.20 units-2.21 pytest-units emulator-test conformance integration build demo bench soak summary clean distclean
 
 help:
@@ -85,6 +85,7 @@ help:
 	@echo '  make sanity       ansible-test sanity on ansible-core 2.19 (Python 3.11), 2.20 and 2.21 (3.12)'
 	@echo '  make units        ansible-test units: 2.19 on $(UNITS_PYTHONS_219), 2.20 on $(UNITS_PYTHONS_220), 2.21 on $(UNITS_PYTHONS_221)'
 	@echo '  make emulator-test  pytest on tests/emulator/tests'
+	@echo '  make docs-test    every command of README.md and docs/*.md, against the emulator'
 	@echo '  make conformance  the emulator driven by Microsoft'"'"'s Python clients (tests/conformance)'
 	@echo '  make integration  ansible-test integration against the emulator (Python $(INTEGRATION_PYTHON))'
 	@echo '  make build        ansible-galaxy collection build + install into a throwaway path'
@@ -157,7 +158,7 @@ collection:
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_220)
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
 
-# ansible-test without Docker (../shared/ci-notes.md): python3.X launchers first on PATH, the get-pip
+# ansible-test without Docker or Podman: python3.X launchers first on PATH, the get-pip
 # stand-ins for every installed ansible-test's pip version, shellcheck from .venv.
 ansible-test-setup: venv
 	@$(TOOLS)/ansible-test-setup $(AT_BIN) $(MIN_MODULE_PYTHON) $(VENV)/bin/python $(VENV_220)/bin/python $(VENV_221)/bin/python
@@ -240,6 +241,15 @@ emulator-test: venv
 	  env PYTHONPATH=$(ROOT)/tests/emulator $(VENV)/bin/python -m pytest -p no:cacheprovider \
 	  --junit-xml=$(BUILD)/junit/emulator-test.xml tests/emulator/tests $(PYTEST_ARGS)
 
+# Every command of README.md and docs/*.md, run as a reader would run it, in a scratch copy of the clone, against
+# the emulator (tests/docs/run_docs.py); what cannot run here is marked in the doc itself, with the reason, and
+# listed as skipped. DOCS='docs/quickstart-emulator.md' runs one doc.
+docs-test: venv
+	@mkdir -p $(BUILD)/junit; \
+	$(RUN) --name docs-test --kind pytest --junit $(BUILD)/junit/docs-test.xml --log $(LOGS)/docs-test.log -- \
+	  $(VENV)/bin/python tests/docs/run_docs.py --root $(ROOT) --work $(BUILD)/docs-test \
+	  --junit $(BUILD)/junit/docs-test.xml $(DOCS)
+
 # The conformance suite: Microsoft's own Python clients (azure-identity, msgraph-sdk, azure-mgmt-*)
 # against an emulator of its own, in a venv of its own so that the clients never become runtime
 # dependencies of the collection.
@@ -312,14 +322,14 @@ demo: venv collection
 	  $(VENV)/bin/python tests/demo/demo.py --ansible-bin $(VENV)/bin --workdir $(BUILD)/demo
 
 # ---------------------------------------------------------------------------------------------
-# The emission benchmark (issue 4): wall time, peak memory and requests of one task emitting 10 and
+# The emission benchmark: wall time, peak memory and requests of one task emitting 10 and
 # 10,000 series (median of three runs) and of an ansible.builtin.uri loop; exits 1 when a target is missed.
 bench: venv collection
 	PYTHONPATH=tests/emulator $(VENV)/bin/python tests/bench/bench.py \
 	  --ansible-playbook $(VENV)/bin/ansible-playbook --collections-path $(COLLECTIONS_219)
 
 # ---------------------------------------------------------------------------------------------
-# The long reliability tests (issue 8), not part of make test: the reliability_* integration targets
+# The long reliability tests, not part of make test: the reliability_* integration targets
 # bigger, longer and with random faults and kill moments for SOAK_ROUNDS rounds, and the property tests
 # with SOAK_PROPERTY_SCALE times their examples, against an emulator of their own. Settings and
 # scenarios: tests/soak/run (e.g. make soak SOAK_ARGS='crash concurrency' SOAK_ROUNDS=10 SOAK_SEED=42).

@@ -290,7 +290,7 @@ class Outcome:
 
 
 class Sender:
-    """Sends request bodies with the retry rules of the contract and counts what it did."""
+    """Sends request bodies with the retry rules of docs/azure-facts.md section 1 and counts what it did."""
 
     def __init__(self, transport, token, policy, compress=True, log=None):
         self.transport = transport

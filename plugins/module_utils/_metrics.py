@@ -29,7 +29,7 @@ MAX_DIMENSIONS = 10
 MAX_NAME_LENGTH = 256
 MAX_METRIC_NAMES_BYTES = 64 * 1024
 MAX_SERIES_PER_TASK = 50000       # active series per subscription and region; more would be throttled or dropped
-MAX_REQUEST_BYTES = 1000000       # uncompressed; the contract's safe maximum (true limit unverified)
+MAX_REQUEST_BYTES = 1000000       # uncompressed; the true limit is undocumented (docs/azure-facts.md, section 1)
 MAX_COUNT = 2 ** 31 - 1           # count is an int32
 WINDOW_PAST = datetime.timedelta(minutes=19)    # documented 20 minutes; stay inside it
 WINDOW_FUTURE = datetime.timedelta(minutes=3)   # documented 5, the service says 4; stay inside both

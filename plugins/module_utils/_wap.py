@@ -9,7 +9,7 @@ plain values and raises the collection's typed errors.  The check functions
 ``check_window``) run before anything is sent; ``normalize_metrics`` turns
 WAP's PascalCase answer into the documented snake_case shape.
 
-Wire facts (contract section 5): ``GET {endpoint}/addons/{AddonId}/metrics?
+Wire facts (docs/azure-facts.md, section 6): ``GET {endpoint}/addons/{AddonId}/metrics?
 startTime=...&endTime=...`` on the admin API (port 30004) with ``Authorization:
 Bearer {jwt}`` and ``x-ms-principal-id``; times as .NET round-trip UTC
 (``2013-06-22T07:00:00.0000000Z``); a JSON array back, no paging.
