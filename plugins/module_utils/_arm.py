@@ -38,6 +38,8 @@ from ansible_collections.azmon.metrics.plugins.module_utils._scope import (
 SERVICE = 'Azure Resource Manager'
 API_VERSION = '2022-04-01'
 MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb'
+# Read and write blobs: what the shared delivery ledger (custom_metric_emit ledger_url) needs on its container.
+STORAGE_BLOB_DATA_CONTRIBUTOR = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 PRINCIPAL_TYPES = ('ServicePrincipal', 'User', 'Group', 'ForeignGroup', 'Device')
 ASSIGNMENTS_PATH = '/providers/Microsoft.Authorization/roleAssignments'
 MAX_PAGES = 200

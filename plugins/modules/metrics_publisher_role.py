@@ -16,6 +16,11 @@ description:
   - With O(role=reader) it manages C(Monitoring Reader) (C(43d0d8ad-25c7-4714-9337-8ba259a9fe05)) the same way
     instead. That role carries the action C(Microsoft.Insights/Metrics/Read) that M(azmon.metrics.custom_metric_info)
     and the reconciliation of M(azmon.metrics.custom_metric_emit) need; the publisher role cannot read.
+  - With O(role=ledger) it manages C(Storage Blob Data Contributor) (C(ba92f5b4-2d11-453d-a403-e96b0029c9fe)), which
+    the shared delivery ledger of M(azmon.metrics.custom_metric_emit) (its O(azmon.metrics.custom_metric_emit#module:ledger_url))
+    needs on the storage container (scope
+    C(/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}/blobServices/default/containers/{container}))
+    or on the storage account.
   - Idempotent. The existing assignments of the principal are listed first; scopes are compared ignoring case
     and a trailing C(/), principal and role IDs ignoring case. A new assignment gets a deterministic name (a
     version 5 UUID of the normalised scope, principal and role), so reruns never create a second one, and ARM's
@@ -38,10 +43,11 @@ options:
   role:
     description:
       - V(publisher) manages Monitoring Metrics Publisher (sending metrics); V(reader) manages Monitoring Reader
-        (reading them back). Run the module twice to grant both.
+        (reading them back); V(ledger) manages Storage Blob Data Contributor (the shared delivery ledger in Blob
+        Storage). Run the module once per role.
     type: str
     default: publisher
-    choices: [publisher, reader]
+    choices: [publisher, reader, ledger]
   state:
     description:
       - V(present) makes sure the principal holds the role at O(scope) (or, with O(inherited_ok=true), at a parent
@@ -173,6 +179,13 @@ EXAMPLES = r'''
       /providers/Microsoft.Compute/virtualMachines/vm1"
     app_id: 11111111-1111-1111-1111-111111111111
 
+- name: Let the same application keep the shared delivery ledger in the account's containers
+  azmon.metrics.metrics_publisher_role:
+    role: ledger
+    scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
+      /providers/Microsoft.Storage/storageAccounts/stdemo01"
+    app_id: 11111111-1111-1111-1111-111111111111
+
 - name: Revoke it at the VM (an assignment at the resource group stays)
   azmon.metrics.metrics_publisher_role:
     scope: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-demo\
@@ -209,7 +222,8 @@ principal_id:
   sample: 22222222-2222-2222-2222-222222222222
 role_definition_id:
   description:
-    - ARM ID of the role definition (Monitoring Metrics Publisher, or Monitoring Reader with O(role=reader)) in the
+    - ARM ID of the role definition (Monitoring Metrics Publisher, Monitoring Reader with O(role=reader), Storage
+      Blob Data Contributor with O(role=ledger)) in the
       scope's subscription.
   returned: always
   type: str
@@ -297,6 +311,7 @@ import time
 from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
     MONITORING_METRICS_PUBLISHER,
     PRINCIPAL_TYPES,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
     ArmClient,
     ensure_absent,
     ensure_present,
@@ -307,7 +322,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import build_scope, parse_scope, require_guid
 
-ROLES = {'publisher': MONITORING_METRICS_PUBLISHER, 'reader': MONITORING_READER}
+ROLES = {'publisher': MONITORING_METRICS_PUBLISHER, 'reader': MONITORING_READER, 'ledger': STORAGE_BLOB_DATA_CONTRIBUTOR}
 OWN_OPTIONS = {
     'role': {'type': 'str', 'default': 'publisher', 'choices': list(ROLES)},
     'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},

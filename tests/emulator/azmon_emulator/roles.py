@@ -9,6 +9,7 @@ USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
 MONITORING_CONTRIBUTOR = "749f88d5-cbae-40b8-bcfc-e573ddc772fa"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 
 BUILTIN = {
     OWNER: {"roleName": "Owner", "description": "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
@@ -36,6 +37,20 @@ BUILTIN = {
                                                "Microsoft.Resources/subscriptions/resourceGroups/read"],
                                    "notActions": [], "dataActions": ["Microsoft.Insights/Metrics/Write", "Microsoft.Insights/Telemetry/Write"],
                                    "notDataActions": []},
+    STORAGE_BLOB_DATA_CONTRIBUTOR: {
+        "roleName": "Storage Blob Data Contributor",
+        "description": "Allows for read, write and delete access to Azure Storage blob containers and data",
+        "actions": ["Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+                    "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action"],
+        "notActions": [],
+        "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                        "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                        "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                        "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                        "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action"],
+        "notDataActions": []},
 }
 
 

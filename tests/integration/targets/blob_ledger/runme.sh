@@ -8,6 +8,7 @@
 #   down      Azurite stopped before a run: a clear error, nothing sent
 #   norecord  Azurite stopped while a request is in flight: the delivered series are reported as not recorded;
 #             norecord-rerun from another runner does not send them again
+# and the publisher role's assign step grants Storage Blob Data Contributor on the ledger's storage (assign.yml).
 set -eux
 
 export ANSIBLE_PIPELINING=true
@@ -65,3 +66,4 @@ ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url shared)" -e 
     -e "ns=BlobNoRecord$run" -e "resource=$vm1" -e own_series=5 "$@"
 
 ansible-playbook check.yml -i inventory.yml "${common[@]}" "$@"
+ansible-playbook assign.yml -i inventory.yml "${common[@]}" "$@"
