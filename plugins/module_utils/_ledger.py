@@ -71,6 +71,16 @@ class LedgerError(AzmonError):
     """The ledger could not be read or written (disk full, locked for longer than the busy timeout)."""
 
 
+def _settle_row(conn, inflight_id, keys):
+    """Turn the keys of in-flight row ``inflight_id`` into ``unknown``; ``False`` when the row is gone."""
+    if conn.execute('DELETE FROM inflight WHERE id = ?', (inflight_id,)).rowcount == 0:
+        return False
+    now = time.time()
+    conn.executemany('INSERT OR REPLACE INTO series (key, state, updated, request_id) VALUES (?, ?, ?, NULL)',
+                     [(key, UNKNOWN, now) for key in keys])
+    return True
+
+
 class Ledger:
     """Read and record series states.  Every write is one short ``BEGIN IMMEDIATE`` transaction.
 
@@ -198,15 +208,17 @@ class Ledger:
         keys; returns how many keys that concerned."""
         if self._conn is None:
             return 0
-        rows = [row for row in self._conn.execute('SELECT id, owner, started FROM inflight') if is_abandoned(row[1], row[2])]
+        try:
+            rows = [row for row in self._conn.execute('SELECT id, owner, started, keys FROM inflight')
+                    if is_abandoned(row[1], row[2])]
+        except sqlite3.Error as exc:
+            raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
         count = 0
-        for inflight_id, _owner, _started in rows:
-            packed = self._conn.execute('SELECT keys FROM inflight WHERE id = ?', (inflight_id,)).fetchone()
-            if packed is None:
-                continue
-            keys = packed[0].split('\n')
-            self.finish(inflight_id, keys, UNKNOWN)
-            count += len(keys)
+        for inflight_id, _owner, _started, packed in rows:
+            keys = packed.split('\n')
+            # settled only if the row is still there: another run may have settled it since it was read
+            if self._transaction(lambda conn, row=inflight_id, keys=keys: _settle_row(conn, row, keys)):
+                count += len(keys)
         return count
 
     def record_sent(self, rows):

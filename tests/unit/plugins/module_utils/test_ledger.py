@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     PENDING,
     UNKNOWN,
     Ledger,
+    LedgerError,
     owner_alive,
     owner_id,
 )
@@ -132,3 +134,15 @@ def test_an_unreaped_process_is_not_alive():
         time.sleep(0.05)
     assert owner_alive('%s:%d' % (owner_id().rsplit(':', 1)[0], proc.pid)) is False, attempt
     proc.wait()
+
+
+def test_an_unreadable_ledger_is_a_ledger_error_when_settling(tmp_path):
+    path = str(tmp_path / 'ledger.sqlite3')
+    ledger = Ledger(path)
+    other = sqlite3.connect(path)
+    other.execute('DROP TABLE inflight')     # another program broke the file under this run
+    other.close()
+    with pytest.raises(LedgerError) as caught:
+        ledger.settle_abandoned(lambda owner, started: True)
+    assert 'cannot read the delivery ledger %s' % path in caught.value.msg and 'inflight' in caught.value.msg
+    ledger.close()
