@@ -53,6 +53,10 @@ SYSTEMIC_STATUSES = (401, 403, 404)
 SYSTEMIC_CODES = ('RegionMismatch', 'InvalidAudience', 'AuthorizationFailed', 'AuthenticationFailed')
 
 
+# getaddrinfo's answers for a name that does not exist (a temporary failure, EAI_AGAIN, is retried instead).
+_UNKNOWN_HOST = tuple(getattr(socket, name) for name in ('EAI_NONAME', 'EAI_NODATA') if hasattr(socket, name))
+
+
 class NotDelivered(Exception):
     """The service cannot have received the whole body: safe to send again."""
 
@@ -196,6 +200,14 @@ class IngestionTransport:
             raise TransportError('ingestion: TLS verification failed for %s://%s: %s. Set ca_path to the CA bundle'
                                  ' that signs this endpoint, or validate_certs=false (not recommended).'
                                  % (parsed.scheme, parsed.netloc, exc.verify_message or exc), sent=False) from None
+        except socket.gaierror as exc:
+            self._drop(key)
+            if exc.errno in _UNKNOWN_HOST:
+                # The regional host is made of the region: a misspelled region is a host nobody knows.
+                raise TransportError('ingestion: host %s did not resolve (%s); the region may be wrong: give the'
+                                     " resource's own region, as a code (eastus) or a name (East US)"
+                                     % (parsed.hostname, exc.strerror or exc), sent=False) from None
+            raise NotDelivered('connection failed before the body was sent: %s' % _describe(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
             self._drop(key)
             raise NotDelivered('connection failed before the body was sent: %s' % _describe(exc)) from None

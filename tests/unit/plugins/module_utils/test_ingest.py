@@ -255,3 +255,15 @@ def test_an_interruption_is_in_doubt_once_the_body_is_being_written(server, when
     with pytest.raises(KeyboardInterrupt):
         snd.send(server.url + '/m', BODY, 'application/json')
     assert snd.in_doubt is in_doubt
+
+
+def test_a_host_that_does_not_resolve_names_it_and_the_region():
+    # .invalid never resolves (RFC 2606): what a misspelled region gives, without a network.
+    sleeps = []
+    snd = Sender(IngestionTransport(timeout=2), Token(), RetryPolicy(max_attempts=4, sleep=sleeps.append))
+    with pytest.raises(TransportError) as exc:
+        snd.send('https://eastuss.monitoring.invalid/subscriptions/x/metrics', BODY, 'application/json')
+    assert 'host eastuss.monitoring.invalid did not resolve' in exc.value.msg
+    assert 'the region may be wrong' in exc.value.msg
+    assert 'gaierror' not in exc.value.msg
+    assert sleeps == []   # not retried: the name will not appear in a few seconds
