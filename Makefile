@@ -48,6 +48,10 @@ COLLECTIONS_220 := $(BUILD)/collections-2.20
 COLL_220 := $(COLLECTIONS_220)/ansible_collections/azmon/metrics
 COLLECTIONS_221 := $(BUILD)/collections-2.21
 COLL_221 := $(COLLECTIONS_221)/ansible_collections/azmon/metrics
+# Integration runs its targets in INTEGRATION_LANES lanes side by side, each in a copy of its own (lane 1
+# uses the 2.19 copy): ansible-test keeps its delegation venv and results in the copy's tests/output/.
+INTEGRATION_LANES ?= 2
+INTEGRATION_COPIES := $(COLL_219) $(foreach n,$(wordlist 2,$(INTEGRATION_LANES),1 2 3 4 5 6 7 8 9),$(BUILD)/collections-lane$(n)/ansible_collections/azmon/metrics)
 
 # python3.X launchers (and shellcheck) that ansible-test finds first on PATH.
 AT_BIN := $(BUILD)/ansible-test-bin
@@ -70,8 +74,25 @@ SKIP := $(PY) $(TOOLS)/results.py skip --dir $(RESULTS)
 FAIL := $(PY) $(TOOLS)/results.py fail --dir $(RESULTS)
 SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 
-# The checks `make test` runs, in this order; each is also a target of its own.
-CHECKS := lint sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21 units-2.19 units-2.20 units-2.21 emulator-test conformance docs-test integration build
+# The checks `make test` runs, TEST_JOBS at a time (tests/tools/run_checks.py); each is also a target of its
+# own. On a fresh clone they start in this order (longest first); later runs order them by their last times.
+# Add a new check here: it runs side by side with the others, so it must not use another check's state
+# (collection copy, emulator directory, ports) - give it its own under $(BUILD).
+CHECKS := integration sanity-2.21 sanity-2.20 sanity-2.19 units-2.19 units-2.20 units-2.21 lint emulator-test conformance docs-test build sanity-ignores
+TEST_JOBS ?= 2
+
+# make test runs the set-up once (venvs, collection copies, ansible-test launchers, Azurite's npm install),
+# then the checks side by side with AZMON_SETUP_DONE=1, so that no check re-syncs the copies under another
+# one's feet. (Stamp-file targets such as azurite are then up to date: two checks never build one at once.)
+ifdef AZMON_SETUP_DONE
+SETUP_VENV :=
+SETUP_COPIES :=
+SETUP_AT :=
+else
+SETUP_VENV := venv
+SETUP_COPIES := venv collection
+SETUP_AT := venv collection ansible-test-setup
+endif
 
 .PHONY: help test venv collection ansible-test-setup lint docs-test sanity sanity-2.19 sanity-2.20 sanity-2.21 sanity-ignores \
 	units units-2.19 units-2.20 units-2.21 pytest-units emulator-test conformance integration build demo bench soak summary clean distclean
@@ -96,24 +117,18 @@ help:
 	@echo 'make clean          remove build/ and tests/output/;  make distclean  also the venvs'
 
 # ---------------------------------------------------------------------------------------------
-# make test: run every check, keep going past failures, then print the table and the closing line.
-# A check that fails before it could record a result (say, its venv did not build) is recorded as
-# one failure, so the closing line can never hide a broken suite.
+# make test: set up once, run every check (TEST_JOBS at a time, each into $(LOGS)/CHECK.log, one line
+# per check as it ends), keep going past failures, then print the table, each check's wall time and the
+# closing line. A check that fails before it could record a result (say, its venv did not build) is
+# recorded as one failure, so the closing line can never hide a broken suite. See tests/tools/README.md.
 test:
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) $(LOGS)
 	@rc=0; \
-	if ! $(MAKE) venv collection; then \
-	  $(FAIL) --name setup --reason 'make venv collection failed (see above)' || true; rc=1; \
+	if ! $(MAKE) venv collection ansible-test-setup azurite; then \
+	  $(FAIL) --name setup --reason 'make venv collection ansible-test-setup azurite failed (see above)' || true; rc=1; \
 	fi; \
-	for check in $(CHECKS); do \
-	  before=$$(ls $(RESULTS) | wc -l); \
-	  if ! $(MAKE) $$check; then \
-	    rc=1; \
-	    if [ "$$(ls $(RESULTS) | wc -l)" = "$$before" ]; then \
-	      $(FAIL) --name $$check --reason "make $$check failed before running its tests (see above)" || true; \
-	    fi; \
-	  fi; \
-	done; \
+	AZMON_SETUP_DONE=1 $(PY) $(TOOLS)/run_checks.py --jobs $(TEST_JOBS) --results $(RESULTS) --logs $(LOGS) \
+	  --times $(BUILD)/check-times.json --make '$(MAKE)' $(CHECKS) || rc=1; \
 	$(SUMMARY) || rc=1; \
 	exit $$rc
 
@@ -157,6 +172,7 @@ collection:
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_219)
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_220)
 	@$(PY) $(TOOLS)/sync_tree.py $(ROOT) $(COLL_221)
+	@for copy in $(wordlist 2,99,$(INTEGRATION_COPIES)); do $(PY) $(TOOLS)/sync_tree.py $(ROOT) $$copy; done
 
 # ansible-test without Docker or Podman: python3.X launchers first on PATH, the get-pip
 # stand-ins for every installed ansible-test's pip version, shellcheck from .venv.
@@ -165,7 +181,7 @@ ansible-test-setup: venv
 	@ln -sf $(VENV)/bin/shellcheck $(AT_BIN)/shellcheck
 
 # ---------------------------------------------------------------------------------------------
-lint: venv collection azurite
+lint: $(SETUP_COPIES) azurite
 	@rc=0; \
 	$(RUN) --name ansible-lint --kind check --log $(LOGS)/ansible-lint.log -- \
 	  env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) NO_COLOR=1 PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint || rc=1; \
@@ -185,15 +201,15 @@ lint: venv collection azurite
 sanity:
 	@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
-sanity-2.19: venv collection ansible-test-setup
+sanity-2.19: $(SETUP_AT)
 	@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.19.log -- $(AT_219) sanity --venv --junit $(SANITY_ARGS)
 
-sanity-2.20: venv collection ansible-test-setup
+sanity-2.20: $(SETUP_AT)
 	@cd $(COLL_220) && $(RUN) --name sanity-2.20 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.20.log -- $(AT_220) sanity --venv --junit $(SANITY_ARGS)
 
-sanity-2.21: venv collection ansible-test-setup
+sanity-2.21: $(SETUP_AT)
 	@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
 	  --log $(LOGS)/sanity-2.21.log -- $(AT_221) sanity --venv --junit $(SANITY_ARGS)
 
@@ -209,22 +225,19 @@ units:
 	@rc=0; for t in units-2.19 units-2.20 units-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 define run_units
-if [ -z "$$(find $(ROOT)/tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then \
-	  $(SKIP) --name units-$(1) --reason 'no unit tests (tests/unit/**/test_*.py) yet'; exit 0; \
-	fi; \
-	rc=0; for py in $(3); do \
+rc=0; for py in $(3); do \
 	  ( cd $(2) && $(RUN) --name units-$(1)-py$$py --kind junit-dir --junit-dir tests/output/junit \
 	    --log $(LOGS)/units-$(1)-py$$py.log -- $(4) units --venv --python $$py $(UNITS_ARGS) ) || rc=1; \
 	done; exit $$rc
 endef
 
-units-2.19: venv collection ansible-test-setup
+units-2.19: $(SETUP_AT)
 	@$(call run_units,2.19,$(COLL_219),$(UNITS_PYTHONS_219),$(AT_219))
 
-units-2.20: venv collection ansible-test-setup
+units-2.20: $(SETUP_AT)
 	@$(call run_units,2.20,$(COLL_220),$(UNITS_PYTHONS_220),$(AT_220))
 
-units-2.21: venv collection ansible-test-setup
+units-2.21: $(SETUP_AT)
 	@$(call run_units,2.21,$(COLL_221),$(UNITS_PYTHONS_221),$(AT_221))
 
 # Plain pytest on the unit tests, without ansible-test (fast local loop, not part of make test).
@@ -232,11 +245,8 @@ pytest-units: venv collection
 	cd $(COLL_219) && PYTHONPATH=$(COLLECTIONS_219) $(VENV)/bin/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 # The emulator's own suite, plain pytest.
-emulator-test: venv
-	@if [ ! -d tests/emulator/tests ]; then \
-	  $(SKIP) --name emulator-test --reason 'tests/emulator/tests does not exist yet'; exit 0; \
-	fi; \
-	mkdir -p $(BUILD)/junit; \
+emulator-test: $(SETUP_VENV)
+	@mkdir -p $(BUILD)/junit; \
 	$(RUN) --name emulator-test --kind pytest --junit $(BUILD)/junit/emulator-test.xml --log $(LOGS)/emulator-test.log -- \
 	  env PYTHONPATH=$(ROOT)/tests/emulator $(VENV)/bin/python -m pytest -p no:cacheprovider \
 	  --junit-xml=$(BUILD)/junit/emulator-test.xml tests/emulator/tests $(PYTEST_ARGS)
@@ -244,7 +254,7 @@ emulator-test: venv
 # Every command of README.md and docs/*.md, run as a reader would run it, in a scratch copy of the clone, against
 # the emulator (tests/docs/run_docs.py); what cannot run here is marked in the doc itself, with the reason, and
 # listed as skipped. DOCS='docs/quickstart-emulator.md' runs one doc.
-docs-test: venv
+docs-test: $(SETUP_VENV)
 	@mkdir -p $(BUILD)/junit; \
 	$(RUN) --name docs-test --kind pytest --junit $(BUILD)/junit/docs-test.xml --log $(LOGS)/docs-test.log -- \
 	  $(VENV)/bin/python tests/docs/run_docs.py --root $(ROOT) --work $(BUILD)/docs-test \
@@ -260,7 +270,7 @@ $(VENV_CONFORMANCE)/.stamp: $(ROOT)/tests/conformance/requirements.txt
 	@$(VENV_CONFORMANCE)/bin/python -m pip freeze --all > $(VENV_CONFORMANCE)/pip-freeze.txt
 	@touch $@
 
-conformance: venv $(VENV_CONFORMANCE)/.stamp
+conformance: $(SETUP_VENV) $(VENV_CONFORMANCE)/.stamp
 	@mkdir -p $(BUILD)/junit; \
 	$(RUN) --name conformance --kind pytest --junit $(BUILD)/junit/conformance.xml --log $(LOGS)/conformance.log -- \
 	  env EMULATOR_DIR=$(BUILD)/emulator-conformance $(TOOLS)/emulator run -- \
@@ -295,21 +305,23 @@ $(AZURITE_HOME)/.stamp: $(ROOT)/tests/azurite/package.json $(ROOT)/tests/azurite
 	cd $(AZURITE_HOME) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
-integration: venv collection ansible-test-setup azurite
-	@if [ ! -d tests/emulator/azmon_emulator ]; then \
-	  $(SKIP) --name integration --reason 'the emulator (tests/emulator/azmon_emulator) does not exist yet'; exit 0; \
-	fi; \
-	if [ -z "$$(find tests/integration/targets -mindepth 2 -maxdepth 2 -name aliases -print -quit 2>/dev/null)" ]; then \
-	  $(SKIP) --name integration --reason 'no integration targets (tests/integration/targets/*/aliases) yet'; exit 0; \
-	fi; \
-	cd $(COLL_219) && $(RUN) --name integration --kind integration --data-dir tests/output/data \
-	  --log $(LOGS)/integration.log -- \
-	  env EMULATOR_DIR=$(BUILD)/emulator $(TOOLS)/emulator run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
-	  env AZURITE_HOME=$(AZURITE_HOME) $(TOOLS)/azurite run --vars-out $(COLL_219)/tests/integration/integration_config.yml -- \
-	  $(AT_219) integration --venv --python $(INTEGRATION_PYTHON) --continue-on-error $(INTEGRATION_ARGS)
+#
+# Lanes (tests/tools/integration_lanes.py): the targets are dealt into INTEGRATION_LANES lanes by their last
+# times ($(BUILD)/integration-times.json, else tests/tools/integration-times.json); each lane runs one ansible-test in its own copy against its own
+# emulator ($(BUILD)/emulator{suffix}) and Azurite, started once for all its targets. In the command below
+# {suffix} is '' for lane 1 and '-N' for lane N, {vars} the lane copy's integration_config.yml. With
+# INTEGRATION_ARGS (say, target names) there is one lane, in the 2.19 copy, as before.
+integration: $(SETUP_AT) azurite
+	@targets="$$(cd $(COLL_219) && $(AT_219) integration --list-targets)"; \
+	$(PY) $(TOOLS)/integration_lanes.py --results $(RESULTS) --logs $(LOGS) --times $(BUILD)/integration-times.json \
+	  --default-times $(TOOLS)/integration-times.json \
+	  --targets "$$targets" --extra '$(INTEGRATION_ARGS)' $(addprefix --copy ,$(INTEGRATION_COPIES)) -- \
+	  env EMULATOR_DIR=$(BUILD)/emulator{suffix} $(TOOLS)/emulator run --vars-out {vars} -- \
+	  env AZURITE_HOME=$(AZURITE_HOME) AZURITE_DIR=$(AZURITE_HOME)/run{suffix} $(TOOLS)/azurite run --vars-out {vars} -- \
+	  $(AT_219) integration --venv --python $(INTEGRATION_PYTHON) --continue-on-error
 
 # ---------------------------------------------------------------------------------------------
-build: venv collection
+build: $(SETUP_COPIES)
 	@cd $(COLL_219) && $(RUN) --name build --kind check --log $(LOGS)/build.log -- \
 	  $(TOOLS)/build-check $(VENV)/bin $(BUILD)/dist $(BUILD)/install-check
 
@@ -317,15 +329,14 @@ build: venv collection
 # The demo: the main job against the local emulator. The play gets the same emulator variables
 # as the integration targets (-e @build/emulator/vars.yml).
 demo: venv collection
-	@test -d tests/emulator/azmon_emulator || { echo 'make demo: the emulator (tests/emulator/azmon_emulator) does not exist yet' >&2; exit 1; }
 	@EMULATOR_DIR=$(BUILD)/emulator $(TOOLS)/emulator run -- env ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_219) \
 	  $(VENV)/bin/python tests/demo/demo.py --ansible-bin $(VENV)/bin --workdir $(BUILD)/demo
 
 # ---------------------------------------------------------------------------------------------
 # The emission benchmark: wall time, peak memory and requests of one task emitting 10 and
 # 10,000 series (median of three runs) and of an ansible.builtin.uri loop; exits 1 when a target is missed.
-bench: venv collection
-	PYTHONPATH=tests/emulator $(VENV)/bin/python tests/bench/bench.py \
+bench: venv collection azurite
+	AZURITE_HOME=$(AZURITE_HOME) $(TOOLS)/azurite run -- env PYTHONPATH=tests/emulator $(VENV)/bin/python tests/bench/bench.py \
 	  --ansible-playbook $(VENV)/bin/ansible-playbook --collections-path $(COLLECTIONS_219)
 
 # ---------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 
 Every check target of the Makefile runs through `results.py run`, which streams the command's
 output (also to LOG), counts what the command tested, and writes RESULTS_DIR/NAME.json.
-`results.py summary` prints a table of those files and then the one line CI reads,
-`N passed, N failed, N skipped`, and exits non-zero when anything failed.
+`results.py summary` prints a table of those files, each check's wall time (written by run_checks.py
+into RESULTS_DIR/checks/times.json) and the integration targets' times, then the one line CI reads,
+`N passed, N failed, N skipped`, and exits non-zero when anything failed. Each result also names
+the `make test` check it belongs to (environment AZMON_CHECK, set by run_checks.py).
 
 How results are counted (--kind):
   check        a single check (ansible-lint, changelog lint, build): 1 passed or 1 failed
@@ -38,6 +40,12 @@ import time
 import xml.etree.ElementTree as ET
 
 KINDS = ('check', 'pytest', 'junit-dir', 'integration')
+# The `make test` check this suite belongs to (set by run_checks.py), so that the summary can show each check's time.
+CHECK = os.environ.get('AZMON_CHECK', '')
+# run_checks.py writes each check's wall time here (a subdirectory: not a suite result).
+CHECK_TIMES = os.path.join('checks', 'times.json')
+# run_checks.py already keeps the check's whole output in this file; a suite then writes no log of its own.
+CHECK_LOG = os.environ.get('AZMON_CHECK_LOG', '')
 INTEGRATION_FAILED = re.compile(r'The (\d+) integration test\(s\) listed below \(out of (\d+)\) failed')
 
 
@@ -76,20 +84,21 @@ def count_junit_files(paths: list[str]) -> tuple[int, int, int, list[str]]:
     return passed, failed, skipped, failed_names
 
 
-def count_integration(data_dir: str, output: str) -> tuple[int, int, list[str]]:
-    """Count passed and failed ansible-test integration targets."""
-    passed = 0
+def count_integration(data_dir: str, output: str) -> tuple[int, int, list[str], dict[str, float]]:
+    """Count passed and failed ansible-test integration targets; also return the passed ones' seconds."""
+    targets = {}
     files = sorted(glob.glob(os.path.join(data_dir, 'integration-*.json')), key=os.path.getmtime)
     if files:
         with open(files[-1], encoding='utf-8') as handle:
-            passed = len(json.load(handle).get('targets', {}))
+            targets = json.load(handle).get('targets', {})
+    seconds = {name: float(info.get('run_time_seconds', 0)) for name, info in targets.items()}
     failed_names: list[str] = []
     match = INTEGRATION_FAILED.search(output)
     if match:
         tail = output[match.end():].split(':', 1)[-1].strip().splitlines()
         failed_names = [line.strip() for line in tail[:int(match.group(1))]]
-        return passed, int(match.group(1)), failed_names
-    return passed, 0, failed_names
+        return len(targets), int(match.group(1)), failed_names, seconds
+    return len(targets), 0, failed_names, seconds
 
 
 def run_streaming(command: list[str], log_path: str | None) -> tuple[int, str]:
@@ -146,11 +155,13 @@ def command_run(args: argparse.Namespace) -> int:
     shown = [arg.split(':', 1)[0] + ':...' if arg.startswith('PATH=') and ':' in arg else arg for arg in command]
     print(f'>>> [{args.name}] {" ".join(shown)}', flush=True)
     started = time.time()
-    status, output = run_streaming(command, args.log)
+    log = None if CHECK_LOG else args.log
+    status, output = run_streaming(command, log)
     seconds = time.time() - started
 
     passed = failed = skipped = 0
     failed_names: list[str] = []
+    target_seconds: dict[str, float] = {}
     note = ''
     if args.kind == 'check':
         if status == 0:
@@ -166,7 +177,7 @@ def command_run(args: argparse.Namespace) -> int:
     elif args.kind == 'junit-dir':
         passed, failed, skipped, failed_names = count_junit_files(sorted(glob.glob(os.path.join(args.junit_dir, '*.xml'))))
     elif args.kind == 'integration':
-        passed, failed, failed_names = count_integration(args.data_dir, output)
+        passed, failed, failed_names, target_seconds = count_integration(args.data_dir, output)
 
     if status != 0 and failed == 0:
         failed = 1
@@ -178,7 +189,9 @@ def command_run(args: argparse.Namespace) -> int:
         note = f'failed: {shown}'
 
     result = dict(name=args.name, kind=args.kind, passed=passed, failed=failed, skipped=skipped, status=status,
-                  seconds=round(seconds, 1), note=note, log=args.log or '', started=started)
+                  seconds=round(seconds, 1), note=note, log=CHECK_LOG or args.log or '', started=started, check=CHECK)
+    if target_seconds:
+        result['targets'] = target_seconds
     write_result(args.dir, result)
     state = 'FAILED' if failed else 'ok'
     print(f'<<< [{args.name}] {state}: {passed} ok / {failed} failing / {skipped} skipped in {seconds:.0f}s'
@@ -190,14 +203,45 @@ def command_mark(args: argparse.Namespace, failed: bool) -> int:
     """Record a suite that did not run: skipped, or failed before it could run."""
     result = dict(name=args.name, kind='skip' if not failed else 'fail', passed=0, failed=1 if failed else 0,
                   skipped=0 if failed else 1, status=1 if failed else 0, seconds=0.0, note=args.reason, log='',
-                  started=time.time())
+                  started=time.time(), check=CHECK)
     write_result(args.dir, result)
     print(f'<<< [{args.name}] {"FAILED" if failed else "skipped"}: {args.reason}', flush=True)
     return 1 if failed else 0
 
 
+def minutes(seconds: float) -> str:
+    """90.4 -> '1m30s'."""
+    seconds = int(round(seconds))
+    return '%dm%02ds' % (seconds // 60, seconds % 60) if seconds >= 60 else '%ds' % seconds
+
+
+def print_times(results: list[dict], directory: str) -> None:
+    """Each check's wall time (from run_checks.py) and the integration targets' times, slowest first."""
+    try:
+        with open(os.path.join(directory, CHECK_TIMES), encoding='utf-8') as handle:
+            times = json.load(handle)
+    except (OSError, ValueError):
+        times = {}
+    checks = times.get('checks', {})
+    if checks:
+        width = max(len('check'), *(len(name) for name in checks))
+        print()
+        print(f"{'check':<{width}}  {'wall':>6}  {'ok':>5}  {'fail':>5}  {'skip':>5}")
+        print(f"{'-' * width}  {'-' * 6}  {'-' * 5}  {'-' * 5}  {'-' * 5}")
+        for name, wall in sorted(checks.items(), key=lambda item: -item[1]):
+            mine = [item for item in results if item.get('check') == name]
+            print(f"{name:<{width}}  {minutes(wall):>6}  {sum(i['passed'] for i in mine):>5}  "
+                  f"{sum(i['failed'] for i in mine):>5}  {sum(i['skipped'] for i in mine):>5}")
+        print(f"all checks: {minutes(times.get('wall', 0))} wall time, {times.get('jobs', '?')} at a time")
+    targets = {name: seconds for item in results for name, seconds in item.get('targets', {}).items()}
+    if targets:
+        shown = ', '.join(f'{name} {minutes(seconds)}' for name, seconds in sorted(targets.items(), key=lambda t: -t[1]))
+        print()
+        print(f'integration targets, slowest first: {shown}')
+
+
 def command_summary(args: argparse.Namespace) -> int:
-    """Print the per-suite table and the closing line; exit 1 if anything failed or nothing ran."""
+    """Print the per-suite table, the times, and the closing line; exit 1 if anything failed or nothing ran."""
     results = []
     for path in glob.glob(os.path.join(args.dir, '*.json')):
         with open(path, encoding='utf-8') as handle:
@@ -216,7 +260,8 @@ def command_summary(args: argparse.Namespace) -> int:
         if len(note) > 100:
             note = note[:97] + '...'
         print(f"{item['name']:<{width}}  {item['passed']:>5}  {item['failed']:>5}  {item['skipped']:>5}  "
-              f"{item.get('seconds', 0):>5.0f}s  {note}")
+              f"{minutes(item.get('seconds', 0)):>6}  {note}")
+    print_times(results, args.dir)
     passed = sum(item['passed'] for item in results)
     failed = sum(item['failed'] for item in results)
     skipped = sum(item['skipped'] for item in results)
