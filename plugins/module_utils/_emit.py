@@ -214,7 +214,24 @@ class Emission:
                       % result['series_unknown_skipped'])
         if any(s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED) for s in self.status.values()):
             raise EmissionFailed(self._failure_message(result, stop), **result)
+        result['msg'] = self._summary(result)
         return result
+
+    def _summary(self, result):
+        """One line for a person: what was sent, what was skipped or left unknown, and in how many requests."""
+        if self.check_mode:
+            head = 'check mode: %d of %d series would be sent in %d request(s)' % (
+                result['series_would_send'], result['series_total'], result['requests_planned'])
+        else:
+            head = '%d of %d series sent in %d request(s)' % (
+                result['series_sent'], result['series_total'], result['requests_sent'])
+        tail = ['%d skipped (delivered before)' % result['series_skipped'],
+                '%d unknown' % (result['series_unknown'] + result['series_unknown_skipped'])]
+        if result['series_in_flight']:
+            tail.append('%d left to another run sending them' % result['series_in_flight'])
+        if result['retries']:
+            tail.append('%d retries' % result['retries'])
+        return '%s; %s' % (head, ', '.join(tail))
 
     def _without(self, req, others, number):
         """``req`` without the series ``others`` holds (marked accordingly), or ``None`` when none is left."""

@@ -184,7 +184,8 @@ options:
     type: int
     default: 100
 notes:
-  - The payloads are returned in check mode and when Ansible runs with C(-v) or more.
+  - RV(msg) says in one line what happened (series sent, skipped, unknown, and requests). The request bodies
+    (RV(payloads)) are returned in check mode and when Ansible runs with C(-vvv) or more, so that C(-v) stays short.
   - One token is obtained per task, for the ingestion audience of the chosen cloud, and only when something is
     to be sent.
 seealso:
@@ -239,6 +240,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: What happened, in one line (series sent, skipped and unknown, and the requests made).
+  returned: success
+  type: str
+  sample: 50 of 50 series sent in 1 request(s); 0 skipped (delivered before), 0 unknown
 resource_id:
   description: The resource ID as sent (normalised).
   returned: always
@@ -247,6 +253,11 @@ url:
   description: The ingestion URL posted to.
   returned: always
   type: str
+region:
+  description: The region as a code, as in the ingestion URL (V(East US) becomes V(eastus)).
+  returned: always
+  type: str
+  sample: eastus
 series_total:
   description: Number of entries given.
   returned: always
@@ -281,6 +292,12 @@ series_not_sent:
   type: int
 series_in_flight:
   description: Series being sent by another live process, left to it.
+  returned: always
+  type: int
+series_not_recorded:
+  description:
+    - Series sent whose delivery the ledger could not record; they stay claimed in the ledger, so that no later
+      run sends them again without saying so.
   returned: always
   type: int
 ledger_requests:
@@ -321,7 +338,7 @@ series_truncated:
   type: bool
 payloads:
   description: The documents of each request body, one list per request.
-  returned: in check mode, or with C(-v) and more
+  returned: in check mode, or with C(-vvv) and more
   type: list
   elements: list
 '''
@@ -433,7 +450,7 @@ def run(module):
                         log=module.debug)
     emission = Emission(points, resource.id, url, ledger=ledger, sender=sender, resend_unknown=params['resend_unknown'],
                         check_mode=module.check_mode, detail_limit=params['detail_limit'],
-                        show_payloads=module._verbosity >= 1,  # pylint: disable=protected-access
+                        show_payloads=module._verbosity >= 3,  # pylint: disable=protected-access
                         max_request_bytes=params['max_request_bytes'], warn=module.warn)
     try:
         result = emission.run()

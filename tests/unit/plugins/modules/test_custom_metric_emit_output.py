@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a person reads of custom_metric_emit: a one-line msg always, request bodies only with -vvv or check mode."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+
+from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit  # noqa: E402
+
+RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+
+
+def jwt(claims):
+    def enc(doc):
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
+    return '%s.%s.sig' % (enc({'alg': 'RS256', 'typ': 'JWT'}), enc(claims))
+
+
+TOKEN = jwt({'aud': 'https://monitoring.azure.com/', 'oid': 'oid-1', 'appid': 'app-1', 'exp': time.time() + 3600})
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = TlsScriptedServer(tmp_path)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def args(server, tmp_path):
+    def make(**extra):
+        base = {'resource_id': RID, 'region': 'East US', 'namespace': 'NS', 'access_token': TOKEN,
+                'ingestion_endpoint': server.url + '/{region}', 'ca_path': server.cert,
+                'ledger_path': str(tmp_path / 'ledger.sqlite3'),
+                'metrics': [{'metric': 'm%d' % n, 'value': n} for n in range(5)]}
+        base.update(extra)
+        return base
+    return make
+
+
+def test_default_output_is_one_line_and_no_bodies(run_main, args):
+    result = run_main(custom_metric_emit, args())
+    assert result['msg'] == '5 of 5 series sent in 1 request(s); 0 skipped (delivered before), 0 unknown'
+    assert 'payloads' not in result
+    again = run_main(custom_metric_emit, args())
+    assert again['msg'] == '0 of 5 series sent in 0 request(s); 5 skipped (delivered before), 0 unknown'
+
+
+def test_minus_v_still_has_no_bodies(run_main, args):
+    assert 'payloads' not in run_main(custom_metric_emit, args(_ansible_verbosity=1))
+
+
+def test_minus_vvv_shows_the_bodies(run_main, args):
+    result = run_main(custom_metric_emit, args(_ansible_verbosity=3))
+    assert [doc['data']['baseData']['metric'] for doc in result['payloads'][0]] == ['m0', 'm1', 'm2', 'm3', 'm4']
+
+
+def test_check_mode_shows_the_bodies_and_says_so(run_main, args):
+    result = run_main(custom_metric_emit, args(_ansible_check_mode=True))
+    assert result['msg'].startswith('check mode: 5 of 5 series would be sent in 1 request(s)')
+    assert len(result['payloads'][0]) == 5
