@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
 
 # ``ingestion_endpoint`` is a template: ``{region}`` becomes the resource's region code.
@@ -45,6 +47,47 @@ CLOUDS = {
     },
 }
 CLOUD_NAMES = tuple(CLOUDS)
+
+# The regions whose ingestion endpoint takes custom metrics, per cloud (docs/azure-facts.md, section 1): the one
+# list the modules check a region against. A region outside it gets a warning before anything is sent, not an
+# error, since Azure adds regions; AZMON_CUSTOM_METRICS_REGIONS (comma-separated codes) replaces it, for a region
+# this list does not know yet or for a private cloud.
+CUSTOM_METRICS_REGIONS = {
+    'AzureCloud': frozenset((
+        'australiacentral', 'australiacentral2', 'australiaeast', 'australiasoutheast', 'austriaeast',
+        'belgiumcentral', 'brazilsouth', 'brazilsoutheast', 'canadacentral', 'canadaeast', 'centralindia',
+        'centralus', 'chilecentral', 'eastasia', 'eastus', 'eastus2', 'francecentral', 'francesouth',
+        'germanynorth', 'germanywestcentral', 'indonesiacentral', 'israelcentral', 'italynorth', 'japaneast',
+        'japanwest', 'jioindiacentral', 'jioindiawest', 'koreacentral', 'koreasouth', 'malaysiawest',
+        'mexicocentral', 'newzealandnorth', 'northcentralus', 'northeurope', 'norwayeast', 'norwaywest',
+        'polandcentral', 'qatarcentral', 'southafricanorth', 'southafricawest', 'southcentralus', 'southeastasia',
+        'southindia', 'spaincentral', 'swedencentral', 'swedensouth', 'switzerlandnorth', 'switzerlandwest',
+        'uaecentral', 'uaenorth', 'uksouth', 'ukwest', 'westcentralus', 'westeurope', 'westindia', 'westus',
+        'westus2', 'westus3',
+    )),
+    'AzureUSGovernment': frozenset(('usdodcentral', 'usdodeast', 'usgovarizona', 'usgovtexas', 'usgovvirginia')),
+    'AzureChinaCloud': frozenset(('chinaeast', 'chinaeast2', 'chinaeast3', 'chinanorth', 'chinanorth2',
+                                  'chinanorth3')),
+}
+REGIONS_ENV = 'AZMON_CUSTOM_METRICS_REGIONS'
+
+
+def region_warning(settings, region, environ):
+    """A warning when ``region`` (a code) is not one where the cloud of ``settings`` takes custom metrics, else None."""
+    override = environ.get(REGIONS_ENV)
+    if override:
+        known = frozenset(code.strip().lower() for code in override.split(',') if code.strip())
+        where = '%s (%s)' % (REGIONS_ENV, ', '.join(sorted(known)))
+    else:
+        cloud = settings.get('cloud_environment') or DEFAULT_CLOUD
+        known = CUSTOM_METRICS_REGIONS.get(cloud, frozenset())
+        where = 'the regions of %s that take custom metrics' % cloud
+    if region in known:
+        return None
+    close = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.8)
+    return ('region %r is not among %s, so Azure will probably refuse the metrics (or its host will not resolve)%s'
+            ' If the region is right, set %s to the region codes to accept.'
+            % (region, where, '; did you mean %s?' % ' or '.join(close) if close else '.', REGIONS_ENV))
 DEFAULT_CLOUD = 'AzureCloud'
 OVERRIDABLE = ('authority_host', 'arm_endpoint', 'graph_endpoint', 'ingestion_endpoint', 'ingestion_audience')
 

@@ -46,6 +46,9 @@ options:
     description:
       - Region of the resource, as a name (V(East US)) or code (V(eastus)). It must be the resource's own
         region, else Azure answers C(RegionMismatch).
+      - A region that is not one of the cloud's regions that take custom metrics gets a warning before anything is
+        sent (a misspelled region is a host that does not resolve). E(AZMON_CUSTOM_METRICS_REGIONS), a
+        comma-separated list of region codes, replaces that list.
     type: str
     required: true
   metric:
@@ -346,7 +349,7 @@ payloads:
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
 from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import open_ledger
-from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url
+from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url, region_warning
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
@@ -435,6 +438,9 @@ def run(module):
                                     'time': params['time']})
     ctx = azure_context(module)
     url = ingestion_url(ctx.cloud, region, resource.id)
+    warning = region_warning(ctx.cloud, region, ctx.environ)
+    if warning:
+        module.warn(warning)
     # every local setting of the connection is checked before the ledger is opened or anything is claimed
     transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
                                    timeout=ctx.http.timeout)
