@@ -21,12 +21,25 @@ description:
   - Idempotent. A local ledger records every series-minute (resource, namespace, metric, dimension names and
     values, and the minute or the entry's C(dedupe_key)) that was delivered, so the same task run again sends
     nothing and reports C(changed=false).
+  - A C(dedupe_key) stands for the minute in that identity. Entries of one series that share a key, whatever their
+    times, are one unit; they are always sent in the same request and recorded together, so within one task every
+    series-minute given is delivered once however the series are split into requests, and a later task with the
+    same key skips all of them (even re-stamped to another minute). A unit larger than O(max_request_bytes) is
+    refused before anything is sent.
   - Azure adds up every post for a series-minute, so a request whose outcome is unclear is never re-sent
     blindly. The body is only written after the service answers C(100 Continue); failures before that, HTTP 429,
     and 503 with C(Retry-After) are retried (never past the time window). A timeout or a broken connection after
     the body was written, HTTP 500, 502, 504 and 503 without C(Retry-After) make those series C(unknown); they
-    are recorded in the ledger and the task fails naming them. A later run does not re-send them unless
-    O(resend_unknown=true).
+    are recorded in the ledger and the task fails naming them. A later run does not re-send them blindly; see
+    O(unknown).
+  - With O(unknown=reconcile) a later run settles them by reading Azure, which gives exactly once through
+    ambiguous failures. Each C(unknown) series-minute whose count and sum Azure holds as sent becomes delivered, one Azure does not hold
+    is sent again (once), and any other value stays C(unknown) and is reported with both numbers (RV(reconciled)).
+    The signed-in principal then also needs a reader role (Monitoring Reader, see
+    O(azmon.metrics.metrics_publisher_role#module:role)); series are read back only O(reconcile_wait) seconds
+    after they became C(unknown), since Azure shows a new series only after about 3 minutes; a series can only be
+    sent again within Azure's ingestion window (about 20 minutes after its time), so a run that reconciles should
+    come soon after the failed one; and Azure keeps metrics for 93 days.
   - The signed-in principal needs the Monitoring Metrics Publisher role on the resource or a parent scope (see
     M(azmon.metrics.metrics_publisher_role)).
 extends_documentation_fragment:
@@ -104,6 +117,8 @@ options:
       - Identifies O(metric)'s data point in the ledger instead of its minute, for values that are re-stamped to
         now (for example the source's own timestamp), so that one source value is sent once however often the task
         runs.
+      - Also the default C(dedupe_key) of every O(metrics) or O(metrics_file) entry (an entry's own wins), a batch
+        key, so that the same batch run again sends nothing while each of its series is recorded separately.
     type: str
   metrics_file:
     description:
@@ -128,10 +143,28 @@ options:
       - When V(false), the ledger is neither read nor written and every run sends everything.
     type: bool
     default: true
+  unknown:
+    description:
+      - What to do with series an earlier run left C(unknown) (its request failed after the body was sent, or its
+        sender died).
+      - V(skip) leaves them unknown and reports them (status V(unknown_skipped)).
+      - V(resend) sends them again; Azure counts them twice if the earlier request was ingested.
+      - V(reconcile) reads them back from Azure through the metrics API (one call per metric and time range, with
+        a dimension filter) and settles them by what Azure holds. It needs O(dedupe=true) and a reader role.
+    type: str
+    default: skip
+    choices: [skip, resend, reconcile]
+  reconcile_wait:
+    description:
+      - With O(unknown=reconcile), series that became unknown less than this many seconds ago are not read back
+        yet (they stay unknown, counted in RV(reconciled.waiting)), since Azure shows a new series only after
+        about 3 minutes.
+    type: int
+    default: 180
   resend_unknown:
     description:
-      - Send again series whose earlier delivery is unknown (recorded by a run that failed after the body was
-        sent, or whose sender died). They may then be counted twice by Azure.
+      - V(true) is the same as O(unknown=resend), kept for existing plays. Cannot be combined with another
+        O(unknown).
     type: bool
     default: false
   ledger_path:
@@ -190,7 +223,11 @@ notes:
   - RV(msg) says in one line what happened (series sent, skipped, unknown, and requests). The request bodies
     (RV(payloads)) are returned in check mode and when Ansible runs with C(-vvv) or more, so that C(-v) stays short.
   - One token is obtained per task, for the ingestion audience of the chosen cloud, and only when something is
-    to be sent.
+    to be sent. Signing in and every check of local files and settings happen before any series is claimed in
+    the ledger, so a task that fails there leaves nothing behind and the corrected task sends everything; a
+    request that fails before its body is written releases its series too.
+  - A task that skips series an earlier run left C(unknown) warns, every time, with their number and how to
+    settle them.
 seealso:
   - module: azmon.metrics.metrics_publisher_role
   - name: Custom metrics in Azure Monitor
@@ -282,9 +319,44 @@ series_unknown:
   returned: always
   type: int
 series_unknown_skipped:
-  description: Series not sent because an earlier run left them unknown (see O(resend_unknown)).
+  description: Series not sent because an earlier run left them unknown (see O(unknown)).
   returned: always
   type: int
+reconciled:
+  description:
+    - With O(unknown=reconcile), how the series an earlier run left unknown were settled (counts of series-minute
+      keys). Series found absent are sent by this run and counted in RV(series_sent) too.
+  returned: when O(unknown=reconcile)
+  type: dict
+  contains:
+    unknown:
+      description: Keys of this task's series recorded unknown before this run.
+      type: int
+    delivered:
+      description: Found in Azure exactly as sent; now recorded delivered.
+      type: int
+    absent:
+      description: Not in Azure; sent again by this run (in check mode, would be).
+      type: int
+    mismatched:
+      description: Azure holds another count or sum (part of it, or more); left unknown, see RV(reconciled.series).
+      type: int
+    waiting:
+      description: Became unknown less than O(reconcile_wait) seconds ago; left unknown for a later run.
+      type: int
+    unreadable:
+      description: Cannot be read back (see the reason in RV(reconciled.series)); left unknown.
+      type: int
+    reads:
+      description: Calls made to the metrics read API.
+      type: int
+    series:
+      description:
+        - The series that were checked, not settled first, up to O(detail_limit), each with C(namespace), C(metric),
+          C(dimensions), C(time), C(dedupe_key), C(decision), C(sent_sum), C(sent_count), C(read_sum),
+          C(read_count) and, when not read, C(reason).
+      type: list
+      elements: dict
 series_failed:
   description: Series certainly not delivered (refused, or still throttled when retrying had to stop).
   returned: always
@@ -330,7 +402,8 @@ series:
   description:
     - One item per series with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key) and
       C(status) (V(sent), V(would_send), V(skipped), V(unknown), V(unknown_skipped), V(failed), V(not_sent),
-      V(in_flight)).
+      V(in_flight), V(not_recorded)).
+    - Every entry given has exactly one status, so the C(series_*) counts add up to RV(series_total).
     - All series when there are at most O(detail_limit); otherwise only those not delivered, up to O(detail_limit).
   returned: always
   type: list
@@ -354,11 +427,14 @@ from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emissio
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, load_entries, normalize_region
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MetricsReader
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
+from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import RecordingLedger, reconcile
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 
-SINGLE = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count', 'dedupe_key')
+SINGLE = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count')
 
 ARGUMENT_SPEC = {
     'resource_id': {'type': 'str', 'required': True},
@@ -377,6 +453,8 @@ ARGUMENT_SPEC = {
     'metrics': {'type': 'list', 'elements': 'dict'},
     'metrics_file': {'type': 'path'},
     'dedupe': {'type': 'bool', 'default': True},
+    'unknown': {'type': 'str', 'default': 'skip', 'choices': ['skip', 'resend', 'reconcile']},
+    'reconcile_wait': {'type': 'int', 'default': 180},
     'resend_unknown': {'type': 'bool', 'default': False},
     'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
     'ledger_url': {'type': 'str'},
@@ -413,6 +491,14 @@ def _check_limits(params):
         raise ValidationError('detail_limit must not be negative', option='detail_limit')
     if params['ledger_retention_days'] < 1:
         raise ValidationError('ledger_retention_days must be at least 1', option='ledger_retention_days')
+    if params['resend_unknown'] and params['unknown'] not in ('skip', 'resend'):
+        raise ValidationError('resend_unknown=true means unknown=resend and cannot be combined with unknown=%s'
+                              % params['unknown'], option='resend_unknown')
+    if params['unknown'] == 'reconcile' and not params['dedupe']:
+        raise ValidationError('unknown=reconcile needs dedupe=true: the ledger records which series are unknown',
+                              option='unknown')
+    if params['reconcile_wait'] < 0:
+        raise ValidationError('reconcile_wait must not be negative', option='reconcile_wait')
 
 
 def _explain_403(token_source, resource_id):
@@ -435,7 +521,7 @@ def run(module):
     region = normalize_region(params['region'])
     points = build_points(_entries(params), resource.id,
                           defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
-                                    'time': params['time']})
+                                    'time': params['time'], 'dedupe_key': params['dedupe_key']})
     ctx = azure_context(module)
     url = ingestion_url(ctx.cloud, region, resource.id)
     warning = region_warning(ctx.cloud, region, ctx.environ)
@@ -454,13 +540,23 @@ def run(module):
     if not module.check_mode:
         sender = Sender(transport, token, RetryPolicy(max_attempts=6, max_wait=300.0), compress=params['compress'],
                         log=module.debug)
-    emission = Emission(points, resource.id, url, ledger=ledger, sender=sender, resend_unknown=params['resend_unknown'],
+    if ledger is not None and hasattr(ledger, 'record_sent'):
+        ledger = RecordingLedger(ledger, points)   # keeps what went out for series that end up unknown
+    emission = Emission(points, resource.id, url, ledger=ledger, sender=sender,
+                        resend_unknown=params['resend_unknown'] or params['unknown'] == 'resend',
                         check_mode=module.check_mode, detail_limit=params['detail_limit'],
                         show_payloads=module._verbosity >= 3,  # pylint: disable=protected-access
                         max_request_bytes=params['max_request_bytes'], warn=module.warn)
+    reconciled = None
     try:
+        if params['unknown'] == 'reconcile':
+            reader = MetricsReader(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
+            reconciled = reconcile(points, ledger, reader, resource.id, wait=params['reconcile_wait'],
+                                   check_mode=module.check_mode, detail_limit=params['detail_limit'])
         result = emission.run()
     except EmissionFailed as exc:
+        if reconciled is not None:
+            exc.details['reconciled'] = reconciled
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = _explain_403(token, resource.id)(exc.msg)
         raise
@@ -469,13 +565,26 @@ def run(module):
             transport.close()
         if ledger is not None:
             if not module.check_mode:
-                ledger.prune(params['ledger_retention_days'] * 86400)
+                _prune(module, ledger, params['ledger_retention_days'])
             ledger.close()
     result['region'] = region
     if location is not None:
         result['ledger_requests'] = ledger.calls
+    if reconciled is not None:
+        result['reconciled'] = reconciled
+    if location is not None:
+        result['ledger_requests'] = ledger.calls
     _slim_invocation(module)
     return result
+
+
+def _prune(module, ledger, days):
+    """Drop old ledger rows.  Everything this task sent is recorded by then, so a ledger that cannot be pruned now
+    (locked, disk full) only warns: a later run prunes it, and the result keeps its counts."""
+    try:
+        ledger.prune(days * 86400)
+    except LedgerError as exc:
+        module.warn('old rows of the delivery ledger were not removed this time: %s' % exc.msg)
 
 
 def _slim_invocation(module):
