@@ -4,7 +4,7 @@
 """Property tests for ``_metrics``: validation and packing.
 
 - ``build_points`` accepts an entry or refuses it with ``ValidationError``, for any input at all; what it
-  accepts obeys every ingestion rule of the contract (so Azure would not answer 400).
+  accepts obeys every ingestion rule of docs/azure-facts.md (so Azure would not answer 400).
 - ``pack`` puts every point in exactly one request, keeps every request within the size limit, writes
   strict JSON, and merging points of one series-minute preserves sum, count, min and max.
 """
@@ -92,7 +92,7 @@ def any_entries(draw):
     return entry
 
 
-# --- the rules an accepted point must satisfy (the contract, section 1) ------------------------------------
+# --- the rules an accepted point must satisfy (docs/azure-facts.md, section 1) ------------------------------------
 
 def _check_name(text):
     assert isinstance(text, str)
