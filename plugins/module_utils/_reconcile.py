@@ -29,6 +29,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFor
 DEFAULT_WAIT = 180           # seconds after a series became unknown before it is read back
 MAX_SERIES_PER_READ = 200    # series a dimension filter may match in one read (the API's top)
 MAX_FILTER_CHARS = 4000      # keeps the URL well below ARM's limits
+READ_WINDOW = 6 * 3600       # one read covers minutes of at most this many seconds (per-minute points add up)
 
 # decisions
 SETTLED = 'delivered'        # Azure holds exactly what was sent
@@ -88,12 +89,13 @@ class _Item:
 
 
 def _batches(items):
-    """Items grouped for reading: same namespace, metric and dimension names, small enough for one call."""
+    """Items grouped for reading: same namespace, metric and dimension names, minutes within one read window,
+    small enough for one call."""
     groups = {}
     for item in items:
         p = item.point
-        groups.setdefault((p.namespace, p.metric, tuple(p.dim_names)), []).append(item)
-    for (namespace, metric, names), group in sorted(groups.items()):
+        groups.setdefault((p.namespace, p.metric, tuple(p.dim_names), int(item.minute // READ_WINDOW)), []).append(item)
+    for (namespace, metric, names, _window), group in sorted(groups.items()):
         group.sort(key=lambda i: (tuple(i.point.dim_values), i.minute))
         pending = [group]
         while pending:

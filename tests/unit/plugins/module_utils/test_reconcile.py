@@ -114,3 +114,12 @@ def test_a_ledger_that_keeps_nothing_of_what_was_sent_is_refused_before_any_read
         reconcile([], KeysOnly(), reader=None, resource_id=VM)
     assert info.value.details['option'] == 'unknown'
     assert 'sent_details, forget_unknown' in info.value.msg
+
+
+def test_minutes_far_apart_are_read_in_separate_calls():
+    points = _points([{'metric': 'Depth', 'value': 1}])
+    day = 86400.0
+    items = [_Item('k1', points[0], 1795774200.0, 1.0, 1), _Item('k2', points[0], 1795774200.0 + day, 1.0, 1),
+             _Item('k3', points[0], 1795774260.0, 1.0, 1)]
+    batches = list(_batches(items))
+    assert sorted(sorted(i.key for i in batch) for _ns, _m, _n, batch, _s in batches) == [['k1', 'k3'], ['k2']]
