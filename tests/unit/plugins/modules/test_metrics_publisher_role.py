@@ -462,3 +462,18 @@ def test_mistakes_fail_before_anything_is_sent(run_main, azure, args, extra, say
 def test_user_principal_type_is_sent(run_main, azure, args):
     run(run_main, **args(scope=VM_ID, principal_id=PUBLISHER['id'], principal_type='User'))
     assert azure.writes()[0]['body']['properties']['principalType'] == 'User'
+
+
+def test_role_ledger_grants_storage_blob_data_contributor_on_a_container_once(run_main, azure, args):
+    container = RG_ID + '/providers/Microsoft.Storage/storageAccounts/stledger/blobServices/default/containers/ledger'
+    sbdc = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+    created = run(run_main, **args(role='ledger', scope=container, principal_id=PUBLISHER['id']))
+    assert created['changed'] is True
+    assert created['role_definition_id'] == '/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s' % (
+        SUB, sbdc)
+    assert created['name'] == assignment_name(container, PUBLISHER['id'], sbdc)
+    (put,) = azure.writes()
+    assert put['body']['properties']['roleDefinitionId'].endswith('/' + sbdc)
+    again = run(run_main, **args(role='ledger', scope=container, principal_id=PUBLISHER['id']))
+    assert again['changed'] is False
+    assert len(azure.writes()) == 1
