@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 
 from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
 
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError  # noqa: E402
 from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit  # noqa: E402
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
@@ -148,6 +149,22 @@ def test_dedupe_key(run_main, server, args):
     assert again['series_skipped'] == 1 and len(server.requests) == 1
 
 
+def test_a_batch_dedupe_key_over_several_requests_delivers_every_minute_once(run_main, server, args):
+    # one key for the batch, five minutes of each of 40 series, 4 KiB requests: every series-minute arrives once,
+    # and the same batch again sends nothing
+    now = int(time.time()) // 60 * 60
+    metrics = [{'metric': 'Load', 'value': 1, 'time': now - 60 * m, 'dimensions': {'Host': 'h%02d' % h}}
+               for h in range(40) for m in range(5)]
+    first = run_main(custom_metric_emit, args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
+    assert first['series_sent'] == 200 and first['requests_planned'] > 2
+    got = sorted((d['time'], s['dimValues'][0]) for d in documents(server) for s in d['data']['baseData']['series'])
+    assert len(got) == len(set(got)) == 200
+    again = run_main(custom_metric_emit, args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
+    assert again['changed'] is False and again['series_skipped'] == 200
+    assert len(server.requests) == first['requests_sent']
+    assert all(item['dedupe_key'] == 'batch-1' for item in again['series'][:3])
+
+
 @pytest.mark.parametrize('name, content', [
     ('m.json', '[{"metric": "a", "value": 1}, {"metric": "b", "values": [1, 2]}]'),
     ('m.json', '{"metrics": [{"metric": "a", "value": 1}, {"metric": "b", "values": [1, 2]}]}'),
@@ -238,3 +255,13 @@ def test_unicode_resource_names_are_percent_encoded(run_main, server, args):
     assert server.requests[0]['path'] == ('/eastus/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/'
                                           'rg-%C3%BCml%C3%A4ut/providers/Microsoft.Compute/virtualMachines/'
                                           'vm-%E6%97%A5%E6%9C%AC/metrics')
+
+
+def test_a_ledger_that_cannot_be_pruned_keeps_the_result_and_warns(run_main, server, args, monkeypatch):
+    def full(self, older_than_seconds):
+        raise LedgerError('cannot write the delivery ledger %s: database or disk is full' % self.path)
+    monkeypatch.setattr(Ledger, 'prune', full)
+    result = run_main(custom_metric_emit, args(metric='m', value=1))
+    assert result.get('failed') is not True and result['series_sent'] == 1
+    warnings = [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
+    assert any('were not removed' in w and 'disk is full' in w for w in warnings), warnings
