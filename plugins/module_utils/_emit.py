@@ -209,8 +209,9 @@ class Emission:
         if result['series_unknown_skipped']:
             self.warn('%d series were not sent because an earlier run could not tell whether Azure ingested them'
                       ' (they are recorded as unknown in the delivery ledger; see series with status'
-                      ' unknown_skipped). Check them in Azure Monitor; to send them again, run with'
-                      ' resend_unknown=true, which counts them twice if they were ingested.'
+                      ' unknown_skipped). To settle them, run with unknown=reconcile, which reads them back from'
+                      ' Azure and sends only those Azure does not hold; unknown=resend (resend_unknown=true) sends'
+                      ' them again blindly, which counts them twice if they were ingested.'
                       % result['series_unknown_skipped'])
         if any(s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED) for s in self.status.values()):
             raise EmissionFailed(self._failure_message(result, stop), **result)

@@ -243,4 +243,4 @@ def test_a_rerun_that_skips_unknown_series_warns_every_time(ledger):
         result = emit(ledger, again, items, owner='host:%d' % (attempt + 2), warn=warnings.append).run()
         assert again.posts == 0 and result['series_unknown_skipped'] == 3 and result['changed'] is False
         assert len(warnings) == 1
-        assert '3 series' in warnings[0] and 'resend_unknown' in warnings[0]
+        assert '3 series' in warnings[0] and 'unknown=reconcile' in warnings[0] and 'resend_unknown' in warnings[0]
