@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Custom metric points as Prometheus series, packed into remote write 1.0 requests.
+
+No Ansible here.  The naming rule, reversible both ways:
+
+- The metric name is the escaped metric followed by the aggregate: ``_min``,
+  ``_max``, ``_sum`` or ``_count``.  One point becomes four series, each a gauge
+  holding that minute's aggregate (not a cumulative counter: read them with
+  ``sum_over_time``/``max_over_time``, not ``rate``).
+- Labels: ``azure_namespace`` (the namespace, as given), ``azure_resource_id``
+  (the resource ID, as given) and one ``dim_<escaped name>`` per dimension
+  (the value, as given).  Label values take any text, so only names are escaped.
+- Escaping keeps ASCII letters and digits, writes ``_`` as ``__`` and any other
+  character as ``_<lowercase hex code point>_`` (``.`` -> ``_2e_``); a metric
+  name's first character is escaped too when it is a digit.  ``QueueDepth`` stays
+  ``QueueDepth``; ``Disk.Read_Bytes`` becomes ``Disk_2e_Read__Bytes``.
+
+Samples carry the point's minute in milliseconds since the epoch; the samples of
+one series are in time order, and the points of one series-minute are merged as
+Azure Monitor would add them.  The body is a protobuf ``WriteRequest`` compressed
+with snappy (block format).  The message classes are built at run time from a
+descriptor of the four remote write 1.0 messages, so no generated code ships.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import traceback
+
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_COUNT, MAX_REQUEST_BYTES
+from ansible_collections.azmon.metrics.plugins.module_utils._time import format_utc
+
+AGGREGATES = ('min', 'max', 'sum', 'count')
+NAMESPACE_LABEL = 'azure_namespace'
+RESOURCE_LABEL = 'azure_resource_id'
+DIMENSION_PREFIX = 'dim_'
+METRIC_NAME = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*$')
+LABEL_NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
+CONTENT_TYPE = 'application/x-protobuf'
+HEADERS = {'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0'}
+API_VERSION = '2023-04-24'
+STREAM = 'Microsoft-PrometheusMetrics'
+_PLAIN = re.compile(r'[A-Za-z0-9]')
+_IMMUTABLE_ID = re.compile(r'^dcr-[0-9a-f]{32}$')
+
+
+# -- naming --------------------------------------------------------------------------------------------------
+def escape(text, leading_digit=False):
+    """``text`` in the characters of a Prometheus name; ``leading_digit`` escapes a digit in first place too."""
+    out = []
+    for position, char in enumerate(text):
+        if char == '_':
+            out.append('__')
+        elif _PLAIN.match(char) and not (leading_digit and position == 0 and char.isdigit()):
+            out.append(char)
+        else:
+            out.append('_%x_' % ord(char))
+    return ''.join(out)
+
+
+def unescape(name):
+    """The text ``escape`` made ``name`` from; raises ``ValueError`` for a name it cannot have made."""
+    out, i = [], 0
+    while i < len(name):
+        char = name[i]
+        if char != '_':
+            if not _PLAIN.match(char):
+                raise ValueError('%r: %r is never left unescaped' % (name, char))
+            out.append(char)
+            i += 1
+        elif name.startswith('__', i):
+            out.append('_')
+            i += 2
+        else:
+            end = name.find('_', i + 1)
+            digits = name[i + 1:end] if end > 0 else ''
+            if not digits or not re.match(r'^[0-9a-f]+$', digits) or int(digits, 16) > 0x10ffff:
+                raise ValueError('%r: bad escape at position %d' % (name, i))
+            out.append(chr(int(digits, 16)))
+            i = end + 1
+    return ''.join(out)
+
+
+def metric_name(metric, aggregate):
+    """The Prometheus metric name of one aggregate of ``metric``."""
+    if aggregate not in AGGREGATES:
+        raise ValueError('aggregate must be one of %s' % ', '.join(AGGREGATES))
+    return '%s_%s' % (escape(metric, leading_digit=True), aggregate)
+
+
+def dimension_label(name):
+    return DIMENSION_PREFIX + escape(name)
+
+
+def series_labels(point, resource_id, aggregate):
+    """The labels of one aggregate of ``point``: ``__name__`` first, then the rest sorted by name."""
+    labels = {NAMESPACE_LABEL: point.namespace, RESOURCE_LABEL: resource_id}
+    for name, value in zip(point.dim_names, point.dim_values):
+        labels[dimension_label(name)] = value
+    return [('__name__', metric_name(point.metric, aggregate))] + sorted(labels.items())
+
+
+def parse_series(labels):
+    """The inverse of ``series_labels``: ``labels`` (pairs or a dict) to a dict with ``namespace``, ``metric``,
+    ``aggregate``, ``resource_id`` and ``dimensions``; raises ``ValueError`` for a series the rule cannot make."""
+    labels = dict(labels)
+    name = labels.pop('__name__', '')
+    base, _sep, aggregate = name.rpartition('_')
+    if aggregate not in AGGREGATES or not base:
+        raise ValueError('%r does not end in one of _%s' % (name, ', _'.join(AGGREGATES)))
+    try:
+        namespace = labels.pop(NAMESPACE_LABEL)
+        resource_id = labels.pop(RESOURCE_LABEL)
+    except KeyError as exc:
+        raise ValueError('label %s is missing' % exc) from None
+    dimensions = {}
+    for label, value in labels.items():
+        if not label.startswith(DIMENSION_PREFIX):
+            raise ValueError('label %r is not one the naming rule makes' % label)
+        dimensions[unescape(label[len(DIMENSION_PREFIX):])] = value
+    return {'namespace': namespace, 'metric': unescape(base), 'aggregate': aggregate, 'resource_id': resource_id,
+            'dimensions': dimensions}
+
+
+# -- the endpoint ---------------------------------------------------------------------------------------------
+def write_url(ingestion_endpoint, dcr_immutable_id):
+    """The remote write URL of a data collection endpoint and rule; raises ``ValidationError`` naming the option."""
+    endpoint = (ingestion_endpoint or '').strip().rstrip('/')
+    if not re.match(r'^https://[^/?#\s]+$', endpoint):
+        raise ValidationError('ingestion_endpoint: must be the https:// URL of a data collection endpoint\'s metrics'
+                              ' ingestion (for example https://NAME.eastus-1.metrics.ingest.monitor.azure.com),'
+                              ' without a path; got %r' % (ingestion_endpoint,), option='ingestion_endpoint')
+    if not isinstance(dcr_immutable_id, str) or not _IMMUTABLE_ID.match(dcr_immutable_id):
+        raise ValidationError('dcr_immutable_id: must be a data collection rule\'s immutableId, dcr- followed by 32'
+                              ' lowercase hex digits; got %r' % (dcr_immutable_id,), option='dcr_immutable_id')
+    return '%s/dataCollectionRules/%s/streams/%s/api/v1/write?api-version=%s' % (
+        endpoint, dcr_immutable_id, STREAM, API_VERSION)
+
+
+# -- encoding -------------------------------------------------------------------------------------------------
+_CLASSES = {}
+
+
+def _protobuf():
+    try:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MissingLibraryError('protobuf', traceback=traceback.format_exc()) from None
+    return descriptor_pb2, descriptor_pool, message_factory
+
+
+def _snappy():
+    try:
+        import cramjam  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise MissingLibraryError('cramjam', traceback=traceback.format_exc()) from None
+    return cramjam.snappy
+
+
+def message_classes():
+    """``(WriteRequest, TimeSeries, Label, Sample)`` built from a descriptor of Prometheus remote write 1.0."""
+    if not _CLASSES:
+        descriptor_pb2, descriptor_pool, message_factory = _protobuf()
+        field = descriptor_pb2.FieldDescriptorProto
+        proto = descriptor_pb2.FileDescriptorProto(name='azmon_remote_write.proto', package='prometheus',
+                                                   syntax='proto3')
+        shapes = (
+            ('WriteRequest', (('timeseries', 1, field.TYPE_MESSAGE, '.prometheus.TimeSeries', True),)),
+            ('TimeSeries', (('labels', 1, field.TYPE_MESSAGE, '.prometheus.Label', True),
+                            ('samples', 2, field.TYPE_MESSAGE, '.prometheus.Sample', True))),
+            ('Label', (('name', 1, field.TYPE_STRING, None, False), ('value', 2, field.TYPE_STRING, None, False))),
+            ('Sample', (('value', 1, field.TYPE_DOUBLE, None, False), ('timestamp', 2, field.TYPE_INT64, None, False))),
+        )
+        for name, fields in shapes:
+            message = proto.message_type.add(name=name)
+            for fname, number, ftype, type_name, repeated in fields:
+                item = message.field.add(name=fname, number=number, type=ftype,
+                                         label=field.LABEL_REPEATED if repeated else field.LABEL_OPTIONAL)
+                if type_name:
+                    item.type_name = type_name
+        pool = descriptor_pool.DescriptorPool()   # a private pool: no clash with another prometheus.WriteRequest
+        pool.Add(proto)
+        for name, _fields in shapes:
+            _CLASSES[name] = message_factory.GetMessageClass(pool.FindMessageTypeByName('prometheus.' + name))
+    return tuple(_CLASSES[name] for name in ('WriteRequest', 'TimeSeries', 'Label', 'Sample'))
+
+
+def encode(series):
+    """Protobuf bytes of a ``WriteRequest`` holding ``series``: a list of ``(labels, [(ms, value), ...])``."""
+    write_request, _series, _label, _sample = message_classes()
+    message = write_request()
+    for labels, samples in series:
+        item = message.timeseries.add()
+        for name, value in labels:
+            item.labels.add(name=name, value=value)
+        for stamp, value in samples:
+            item.samples.add(value=value, timestamp=stamp)
+    return message.SerializeToString()
+
+
+def compress(data):
+    """``data`` in the snappy block format (not the framed one) that remote write uses."""
+    return bytes(_snappy().compress_raw(data))
+
+
+class Request:
+    """One remote write request: its series, the points it carries, its uncompressed size."""
+
+    __slots__ = ('series', 'points', 'size', '_body')
+
+    content_type = CONTENT_TYPE
+
+    def __init__(self, series, points):
+        self.series = series
+        self.points = points
+        raw = encode(series)
+        self.size = len(raw)
+        self._body = compress(raw)
+
+    @property
+    def body(self):
+        return self._body
+
+    def documents(self):
+        """What the request says, readable: one dict per series."""
+        return [{'labels': dict(labels), 'samples': [{'time': format_utc_ms(stamp), 'value': value}
+                                                     for stamp, value in samples]}
+                for labels, samples in self.series]
+
+
+def format_utc_ms(stamp):
+    return format_utc(datetime.datetime.fromtimestamp(stamp / 1000.0, datetime.timezone.utc))
+
+
+def packer(resource_id):
+    """A ``pack(points, max_bytes)`` for ``Emission`` that makes remote write requests for ``resource_id``."""
+    def pack_points(points, max_bytes=MAX_REQUEST_BYTES):
+        return pack(points, resource_id, max_bytes)
+    return pack_points
+
+
+def pack(points, resource_id, max_bytes=MAX_REQUEST_BYTES):
+    """Remote write requests of at most ``max_bytes`` uncompressed protobuf for ``points``.
+
+    Points of one series-minute merge (min and max combine, sum and count add up); the minutes of one series go
+    out in time order; points that share a ledger key (one series under one ``dedupe_key``) share a request.
+    """
+    merged = {}
+    for point in points:
+        ident = (point.namespace, point.metric, point.dim_names, point.dim_values)
+        slot = merged.setdefault(ident, {}).get(point.minute)
+        if slot is None:
+            merged[ident][point.minute] = [point.min, point.max, point.sum, point.count, [point]]
+        else:
+            slot[0] = min(slot[0], point.min)
+            slot[1] = max(slot[1], point.max)
+            slot[2] += point.sum
+            slot[3] += point.count
+            slot[4].append(point)
+    units = []     # (labels per aggregate, [(ms, stats)], points), in series order, each in time order
+    for ident, minutes in merged.items():
+        first = minutes[min(minutes)][4][0]
+        labels = [series_labels(first, resource_id, agg) for agg in AGGREGATES]
+        groups = {}
+        for minute in sorted(minutes):
+            low, high, total, count, members = minutes[minute]
+            if count > MAX_COUNT:
+                raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the'
+                                      ' most is %d' % (', '.join(str(m.index) for m in members[:5]), count,
+                                                       members[0].describe(), MAX_COUNT))
+            key = members[0].key
+            group = groups.setdefault(key, [])
+            group.append((int(minute.timestamp()) * 1000, (low, high, total, count), members))
+        for group in groups.values():
+            units.append((labels, group))
+    requests, current, current_size = [], [], 0
+    for unit in units:
+        size = _unit_size(unit)
+        if current and current_size + size > max_bytes:
+            requests.append(_request(current))
+            current, current_size = [], 0
+        if size > max_bytes:
+            first = unit[1][0][2][0]
+            raise ValidationError('metrics[%d]: its series (%s) needs %d bytes, more than max_request_bytes (%d)'
+                                  % (first.index, first.describe(), size, max_bytes), option='max_request_bytes')
+        current.append(unit)
+        current_size += size
+    if current:
+        requests.append(_request(current))
+    return requests
+
+
+def _unit_size(unit):
+    labels, samples = unit
+    return len(encode([(labels[i], [(stamp, float(stats[i])) for stamp, stats, _m in samples])
+                       for i in range(len(AGGREGATES))]))
+
+
+def _request(units):
+    by_series, points = {}, []
+    for labels, samples in units:
+        for i, series_labels_ in enumerate(labels):
+            key = tuple(series_labels_)
+            by_series.setdefault(key, []).extend((stamp, float(stats[i])) for stamp, stats, _m in samples)
+        for _stamp, _stats, members in samples:
+            points.extend(members)
+    series = [(list(key), sorted(samples)) for key, samples in by_series.items()]
+    return Request(series, points)
+

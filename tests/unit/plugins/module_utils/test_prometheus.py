@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.azmon.metrics.plugins.module_utils import _prometheus
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
+from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
+    escape,
+    metric_name,
+    pack,
+    parse_series,
+    series_labels,
+    unescape,
+    write_url,
+)
+
+cramjam = pytest.importorskip('cramjam', reason='cramjam is a requirement of the remote write path')
+descriptor_pb2 = pytest.importorskip('google.protobuf.descriptor_pb2', reason='protobuf is a requirement too')
+from google.protobuf import descriptor_pool, message_factory  # noqa: E402  pylint: disable=wrong-import-position
+
+UTC = datetime.timezone.utc
+NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=UTC)
+RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+
+
+def points(entries, **defaults):
+    defaults.setdefault('namespace', 'NS')
+    return build_points(entries, RID, now=NOW, defaults=defaults)
+
+
+# --- an independent decoder: the remote write 1.0 messages written out here, parsed by protobuf itself ---------
+
+def _decoder():
+    f = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(name='test_remote.proto', package='prom_test', syntax='proto3')
+    w = proto.message_type.add(name='WriteRequest')
+    w.field.add(name='timeseries', number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.TimeSeries')
+    t = proto.message_type.add(name='TimeSeries')
+    t.field.add(name='labels', number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.Label')
+    t.field.add(name='samples', number=2, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.Sample')
+    label = proto.message_type.add(name='Label')
+    label.field.add(name='name', number=1, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
+    label.field.add(name='value', number=2, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
+    s = proto.message_type.add(name='Sample')
+    s.field.add(name='value', number=1, type=f.TYPE_DOUBLE, label=f.LABEL_OPTIONAL)
+    s.field.add(name='timestamp', number=2, type=f.TYPE_INT64, label=f.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName('prom_test.WriteRequest'))
+
+
+def decode(body):
+    message = _decoder().FromString(bytes(cramjam.snappy.decompress_raw(body)))
+    return [({lab.name: lab.value for lab in ts.labels}, [(s.timestamp, s.value) for s in ts.samples])
+            for ts in message.timeseries]
+
+
+# --- naming, both ways ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, escaped', [
+    ('QueueDepth', 'QueueDepth'),
+    ('Disk.Read_Bytes', 'Disk_2e_Read__Bytes'),
+    ('a b', 'a_20_b'),
+    ('_', '__'),
+    ('x._', 'x_2e___'),
+    ('Größe', 'Gr_f6__df_e'),
+    ('\U0001f600', '_1f600_'),
+])
+def test_escape_both_ways(text, escaped):
+    assert escape(text) == escaped
+    assert unescape(escaped) == text
+
+
+def test_metric_name_escapes_a_leading_digit_and_adds_the_aggregate():
+    assert metric_name('5xx', 'count') == '_35_xx_count'
+    assert metric_name('Queue Depth', 'sum') == 'Queue_20_Depth_sum'
+    assert unescape('_35_xx') == '5xx'
+
+
+@pytest.mark.parametrize('bad', ['a.b', '_zz_', '_2e', 'a_110000_'])
+def test_unescape_refuses_what_escape_never_makes(bad):
+    with pytest.raises(ValueError):
+        unescape(bad)
+
+
+def test_series_labels_and_back():
+    (p,) = points([{'metric': 'Disk.Read', 'namespace': 'My NS', 'dimensions': {'Queue_Name': 'a/b', '2nd': 'x'},
+                    'value': 3}])
+    labels = series_labels(p, RID, 'max')
+    assert labels == [('__name__', 'Disk_2e_Read_max'), ('azure_namespace', 'My NS'), ('azure_resource_id', RID),
+                      ('dim_2nd', 'x'), ('dim_Queue__Name', 'a/b')]
+    assert parse_series(labels) == {'namespace': 'My NS', 'metric': 'Disk.Read', 'aggregate': 'max',
+                                    'resource_id': RID, 'dimensions': {'Queue_Name': 'a/b', '2nd': 'x'}}
+    for name, _value in labels:
+        assert _prometheus.LABEL_NAME.match(name)
+
+
+@pytest.mark.parametrize('labels', [
+    {'__name__': 'x_avg', 'azure_namespace': 'n', 'azure_resource_id': 'r'},
+    {'__name__': 'x_sum', 'azure_resource_id': 'r'},
+    {'__name__': 'x_sum', 'azure_namespace': 'n', 'azure_resource_id': 'r', 'job': 'j'},
+])
+def test_parse_series_refuses_foreign_series(labels):
+    with pytest.raises(ValueError):
+        parse_series(labels)
+
+
+# --- encoding round trip -------------------------------------------------------------------------------------
+
+def test_pack_round_trips_through_protobuf_and_snappy():
+    entries = [{'metric': 'Depth', 'values': [1, 5], 'time': '2026-11-22T10:29:40Z', 'dimensions': {'q': 'a'}},
+               {'metric': 'Depth', 'value': 2, 'time': '2026-11-22T10:28:05Z', 'dimensions': {'q': 'a'}},
+               {'metric': 'Depth', 'value': 4, 'time': '2026-11-22T10:29:10Z', 'dimensions': {'q': 'a'}}]
+    (req,) = pack(points(entries), RID)
+    assert req.content_type == 'application/x-protobuf'
+    assert len(req.points) == 3
+    decoded = decode(req.body)
+    by_name = {labels['__name__']: (labels, samples) for labels, samples in decoded}
+    assert sorted(by_name) == ['Depth_count', 'Depth_max', 'Depth_min', 'Depth_sum']
+    # 10:28 then 10:29 (two entries merged: values 1, 5 and 4), in time order, milliseconds
+    assert by_name['Depth_sum'][1] == [(1795343280000, 2.0), (1795343340000, 10.0)]
+    assert by_name['Depth_count'][1] == [(1795343280000, 1.0), (1795343340000, 3.0)]
+    assert by_name['Depth_min'][1] == [(1795343280000, 2.0), (1795343340000, 1.0)]
+    assert by_name['Depth_max'][1] == [(1795343280000, 2.0), (1795343340000, 5.0)]
+    assert by_name['Depth_sum'][0] == {'__name__': 'Depth_sum', 'azure_namespace': 'NS', 'azure_resource_id': RID,
+                                       'dim_q': 'a'}
+    assert req.size == len(bytes(cramjam.snappy.decompress_raw(req.body)))
+
+
+def test_pack_splits_by_size_and_keeps_every_point():
+    entries = [{'metric': 'm%d' % i, 'value': i} for i in range(40)]
+    requests = pack(points(entries), RID, max_bytes=2000)
+    assert len(requests) > 1
+    assert all(r.size <= 2000 for r in requests)
+    names = sorted(labels['__name__'] for r in requests for labels, _s in decode(r.body))
+    assert len(names) == 160
+    assert sorted(p.index for r in requests for p in r.points) == list(range(40))
+
+
+def test_pack_refuses_a_series_larger_than_the_limit():
+    with pytest.raises(ValidationError) as exc:
+        pack(points([{'metric': 'm', 'value': 1}]), RID, max_bytes=50)
+    assert exc.value.details['option'] == 'max_request_bytes'
+
+
+def test_check_mode_documents_are_readable():
+    (req,) = pack(points([{'metric': 'm', 'value': 1.5, 'time': '2026-11-22T10:30:00Z'}]), RID)
+    docs = req.documents()
+    assert {'labels': {'__name__': 'm_sum', 'azure_namespace': 'NS', 'azure_resource_id': RID},
+            'samples': [{'time': '2026-11-22T10:30:00Z', 'value': 1.5}]} in docs
+
+
+# --- validation and the endpoint -----------------------------------------------------------------------------
+
+def test_write_url():
+    assert write_url('https://dce-1.eastus-1.metrics.ingest.monitor.azure.com/', 'dcr-' + 'a1' * 16) == (
+        'https://dce-1.eastus-1.metrics.ingest.monitor.azure.com/dataCollectionRules/dcr-a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1'
+        '/streams/Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24')
+
+
+@pytest.mark.parametrize('endpoint, dcr, option', [
+    ('http://dce.example', 'dcr-' + '0' * 32, 'ingestion_endpoint'),
+    ('https://dce.example/path', 'dcr-' + '0' * 32, 'ingestion_endpoint'),
+    (None, 'dcr-' + '0' * 32, 'ingestion_endpoint'),
+    ('https://dce.example', 'dcr-' + '0' * 31, 'dcr_immutable_id'),
+    ('https://dce.example', 'DCR-' + 'A' * 32, 'dcr_immutable_id'),
+])
+def test_write_url_refuses(endpoint, dcr, option):
+    with pytest.raises(ValidationError) as exc:
+        write_url(endpoint, dcr)
+    assert exc.value.details['option'] == option
+    assert exc.value.msg.startswith(option + ':')
+
+
+def test_missing_snappy_names_the_package(monkeypatch):
+    import builtins
+    real = builtins.__import__
+
+    def fake(name, *args, **kwargs):
+        if name == 'cramjam':
+            raise ImportError('no cramjam')
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, '__import__', fake)
+    with pytest.raises(MissingLibraryError) as exc:
+        _prometheus.compress(b'x')
+    assert exc.value.library == 'cramjam'
