@@ -49,7 +49,7 @@ def load_times(path: str) -> dict[str, float]:
 def deal(targets: list[str], lanes: int, times: dict[str, float]) -> list[list[str]]:
     """Slowest first, each onto the lane with the least work so far."""
     load = [0.0] * lanes
-    dealt: list[list[str]] = [[] for _ in range(lanes)]
+    dealt: list[list[str]] = [[] for _lane in range(lanes)]
     for target in sorted(targets, key=lambda name: (-times.get(name, DEFAULT_SECONDS), name)):
         lane = load.index(min(load))
         dealt[lane].append(target)

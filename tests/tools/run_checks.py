@@ -9,8 +9,9 @@ check's log tail follows. A check that fails before it recorded a result is reco
 closing line can never hide a broken suite.
 
 The children get AZMON_CHECK=CHECK (results.py stores it with each suite, so the summary can group suites by
-check), AZMON_CHECK_LOG=LOGS/CHECK.log (results.py then writes no second copy of the output) and AZMON_SETUP_DONE=1 (the Makefile then skips each check's set-up prerequisites, which `make test`
-ran once before: two checks must not re-sync the collection copies under each other's feet).
+check), AZMON_CHECK_LOG=LOGS/CHECK.log (results.py then writes no second copy of the output) and
+AZMON_SETUP_DONE=1 (the Makefile then skips each check's set-up prerequisites, which `make test` ran once
+before: two checks must not re-sync the collection copies under each other's feet).
 
 usage: run_checks.py --jobs N --results DIR --logs DIR [--times FILE] [--make MAKE] CHECK...
 Exit status: 0 when every check exited 0, else 1.
