@@ -53,8 +53,12 @@ def parse_blob_url(url, option='ledger_url'):
     text = str(url or '').strip()
     match = re.match(r'^https://([^/?#]+)(/[^?#]*)?$', text, re.IGNORECASE)
     if not match:
+        # never echo a query string: it may hold a SAS token
+        shown = re.split(r'[?#]', text, maxsplit=1)[0]
+        if shown != text:
+            shown += ' (query or fragment left out)'
         raise ConfigError('%s must be an https URL without query or fragment, like'
-                          ' https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]; got %r' % (option, text),
+                          ' https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]; got %r' % (option, shown),
                           option=option)
     host = match.group(1).lower()
     parts = [p for p in (match.group(2) or '').split('/') if p]

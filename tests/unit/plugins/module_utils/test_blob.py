@@ -56,6 +56,13 @@ def test_a_bad_ledger_url_is_refused_naming_the_option_and_the_rule(url, words):
     assert caught.value.details['option'] == 'ledger_url'
 
 
+def test_a_sas_token_in_the_ledger_url_is_never_echoed():
+    with pytest.raises(ConfigError) as caught:
+        parse_blob_url('https://mystore.blob.core.windows.net/ledger?sv=2022-11-02&sig=c2VjcmV0c2lnbmF0dXJl')
+    assert 'sig=' not in caught.value.msg and 'c2VjcmV0c2lnbmF0dXJl' not in caught.value.msg
+    assert 'https://mystore.blob.core.windows.net/ledger' in caught.value.msg
+
+
 def test_keys_spread_over_four_shards_and_stay_in_theirs():
     keys = ['%032x' % n for n in range(400)]
     shards = [shard_of(k) for k in keys]
