@@ -197,3 +197,16 @@ def test_azure_identity_secret_errors_surface(c):
     cred = ClientSecretCredential(c.info["tenant_id"], c.principal("publisher")["appId"], "wrong", **_kwargs(c))
     with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
         cred.get_token("https://monitoring.azure.com/.default")
+
+
+@pytest.mark.parametrize("scope, aud", [
+    ("https://storage.azure.com/.default", "https://storage.azure.com/"),
+    ("https://storage.azure.com//.default", "https://storage.azure.com/"),
+])
+def test_a_storage_token_carries_what_azurite_and_blob_storage_check(c, scope, aud):
+    # Azurite (--oauth basic) accepts aud https://storage.azure.com[/] and iss starting https://sts.windows.net/,
+    # and checks nbf and exp; real Blob Storage checks the same claims and the signature.
+    claims = jwt.unverified_claims(c.token("publisher", scope))
+    assert claims["aud"] == aud
+    assert claims["iss"] == "https://sts.windows.net/%s/" % c.info["tenant_id"]
+    assert claims["nbf"] <= time.time() < claims["exp"]
