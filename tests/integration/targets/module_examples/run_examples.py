@@ -16,7 +16,8 @@ Each module's or filter's examples become one play, run by an ansible-playbook o
 collection's modules that changes things runs first in check mode ("<name> (check mode)"), then for real, then again
 at once ("<name> (again, expecting no change)"): check mode must succeed and predict the real run's change, the
 rerun must report no change. An info module must report no change; other tasks (set_fact, debug) must run and
-succeed. Every generated task has ignore_errors, so one run shows every example; the outcomes are written to a
+succeed. Every key a task of this collection's modules returns must be documented in that module's RETURN.
+Every generated task has ignore_errors, so one run shows every example; the outcomes are written to a
 JSON file at the end of the play (results of no_log tasks reduced to failed/changed/skipped) and judged here.
 
 Each play of a role README runs as published (with the emulator's endpoints) in check mode, for real and again;
@@ -45,7 +46,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION = 'azmon.metrics'
 VARS_MARKER = '# Variables the examples use:'
-CLEARED_ENV = re.compile(r'^(AZURE_|IDENTITY_|MSI_|ARM_)')
+CLEARED_ENV = re.compile(r'^(AZURE_|AZMON_|IDENTITY_|MSI_|ARM_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)')
 REFERENCE = re.compile(r'\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[[0-9]+\])*)\s*\}\}')
 RECAP = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
@@ -130,6 +131,19 @@ def ansible_doc(plugin_type, *args):
     if done.returncode != 0:
         raise Failure('%s failed (%d): %s' % (' '.join(command), done.returncode, done.stderr.strip()))
     return json.loads(done.stdout)
+
+
+# Keys Ansible itself adds to a module's result; every other key a module returns must be in its RETURN.
+ANSIBLE_KEYS = frozenset(('changed', 'failed', 'skipped', 'invocation', 'warnings', 'deprecations', 'exception',
+                          'attempts', 'diff', 'skip_reason', 'false_condition', 'ansible_facts'))
+_RETURNS = {}
+
+
+def documented_returns(module):
+    """The top-level keys of a module's RETURN, as ansible-doc shows them."""
+    if module not in _RETURNS:
+        _RETURNS[module] = frozenset((ansible_doc('module', module).get(module) or {}).get('return') or {})
+    return _RETURNS[module]
 
 
 def plugin_sources():
@@ -296,6 +310,8 @@ class Example:
         }
         if not self.task.get('no_log'):
             outcome['msg'] = "{{ (%s | default({})).msg | default('') | string }}" % reg
+            if self.ours:
+                outcome['keys'] = "{{ (%s | default({})).keys() | list }}" % reg
             outcome['minutes'] = ("{{ (%s | default({})).series | default([]) | map(attribute='time') | unique"
                                   " | sort | list }}" % reg)
         if self.check:
@@ -531,6 +547,12 @@ def run(args, started):
             raise Failure('%s: the play passed but wrote no outcomes' % source)
         for example in examples:
             ok, verdict = example.judge(outcomes.get(str(example.index)))
+            if ok and example.ours:
+                undocumented = sorted(set((outcomes.get(str(example.index)) or {}).get('keys') or ())
+                                      - ANSIBLE_KEYS - documented_returns(example.action))
+                if undocumented:
+                    ok, verdict = False, '%s; but it returned %s, which its RETURN does not document' % (
+                        verdict, ', '.join(undocumented))
             results.append((example.id, ok, verdict))
         if status != 0 and not any(ok is False for _id, ok, _text in results if _id.startswith(source + ' / ')):
             results.append(('%s (play)' % source, False, 'ansible-playbook exited with %d' % status))
