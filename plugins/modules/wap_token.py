@@ -105,9 +105,12 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Variables the examples use:
+#   vault_wap_password: the WAP administrator's password (keep it in a vault)
+
 - name: Get a WAP admin API token from the admin authentication site (Windows sign-in)
   azmon.metrics.wap_token:
-    endpoint: https://wap.contoso.com:30072
+    endpoint: https://wap-auth.contoso.com:30072
     username: CONTOSO\wapadmin
     password: "{{ vault_wap_password }}"
     ca_path: /etc/pki/wap-ca.pem
@@ -130,6 +133,7 @@ EXAMPLES = r'''
     authentication: usernamemixed
     username: wapadmin@contoso.com
     password: "{{ vault_wap_password }}"
+    ca_path: /etc/pki/wap-ca.pem
   register: wap_login
   no_log: true
 '''
