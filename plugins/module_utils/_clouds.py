@@ -88,6 +88,8 @@ def region_warning(settings, region, environ):
     return ('region %r is not among %s, so Azure will probably refuse the metrics (or its host will not resolve)%s'
             ' If the region is right, set %s to the region codes to accept.'
             % (region, where, '; did you mean %s?' % ' or '.join(close) if close else '.', REGIONS_ENV))
+
+
 DEFAULT_CLOUD = 'AzureCloud'
 OVERRIDABLE = ('authority_host', 'arm_endpoint', 'graph_endpoint', 'ingestion_endpoint', 'ingestion_audience')
 
