@@ -134,8 +134,11 @@ def run_doc(name, blocks, doc_wide, clone, work):
     home = os.path.join(work, 'home-' + re.sub(r'[^A-Za-z0-9]+', '-', name))
     shutil.rmtree(home, ignore_errors=True)
     os.makedirs(home)
+    # A reader's shell: nothing of the calling make (its MAKEFLAGS would hand BUILD=... to the doc's make commands)
+    # and no sign-in, endpoint or Ansible setting of the caller.
     env = {key: value for key, value in os.environ.items()
-           if not re.match(r'^(AZURE_|AZMON_|IDENTITY_|MSI_|ANSIBLE_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$)', key)}
+           if not re.match(r'^(AZURE_|AZMON_|IDENTITY_|MSI_|ANSIBLE_|EMULATOR_|REQUESTS_CA_BUNDLE$|CURL_CA_BUNDLE$'
+                           r'|MAKEFLAGS$|MFLAGS$|MAKELEVEL$|MAKEOVERRIDES$|BUILD$)', key)}
     env.update(HOME=home, PATH='%s:%s' % (os.path.join(clone, '.venv', 'bin'), env.get('PATH', '')),
                ANSIBLE_NOCOLOR='1')
     prologue = ['set -euo pipefail', 'cd %s' % shlex.quote(clone)]
