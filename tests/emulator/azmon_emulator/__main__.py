@@ -16,7 +16,7 @@ def parse_args(argv):
     parser.add_argument("--state-dir", help="directory for the CA bundle, certificates and logs (default: a new temp dir)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--faults", help="fault file (JSON/YAML list of faults, or {\"faults\": [...]})")
-    for name in ("login", "graph", "arm", "ingest", "wap", "wap_auth", "msi", "admin"):
+    for name in ("login", "graph", "arm", "ingest", "dce", "prometheus", "wap", "wap_auth", "msi", "admin"):
         parser.add_argument("--%s-port" % name, type=int, default=0, help="port of the %s service (default 0: a free port)" % name)
     return parser.parse_args(argv)
 
@@ -25,7 +25,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     seed = state.load_seed(args.seed) if args.seed else {}
     fault_specs = faults.load_faults_file(args.faults) if args.faults else []
-    ports = {name: getattr(args, "%s_port" % name) for name in ("login", "graph", "arm", "ingest", "wap", "wap_auth", "msi", "admin")}
+    ports = {name: getattr(args, "%s_port" % name) for name in ("login", "graph", "arm", "ingest", "dce", "prometheus", "wap", "wap_auth", "msi", "admin")}
     emulator = Emulator(seed, args.state_dir, args.host, fault_specs, ports, seed_path=args.seed)
     stop = threading.Event()
 

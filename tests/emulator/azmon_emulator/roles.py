@@ -10,6 +10,7 @@ MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
 MONITORING_CONTRIBUTOR = "749f88d5-cbae-40b8-bcfc-e573ddc772fa"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"
 
 BUILTIN = {
     OWNER: {"roleName": "Owner", "description": "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
@@ -37,6 +38,9 @@ BUILTIN = {
                                                "Microsoft.Resources/subscriptions/resourceGroups/read"],
                                    "notActions": [], "dataActions": ["Microsoft.Insights/Metrics/Write", "Microsoft.Insights/Telemetry/Write"],
                                    "notDataActions": []},
+    MONITORING_DATA_READER: {"roleName": "Monitoring Data Reader", "description": "Can read all monitoring data.",
+                             "actions": ["Microsoft.Monitor/accounts/read"], "notActions": [],
+                             "dataActions": ["Microsoft.Monitor/accounts/data/metrics/read"], "notDataActions": []},
     STORAGE_BLOB_DATA_CONTRIBUTOR: {
         "roleName": "Storage Blob Data Contributor",
         "description": "Allows for read, write and delete access to Azure Storage blob containers and data",

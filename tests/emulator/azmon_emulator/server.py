@@ -5,7 +5,7 @@ import os
 import secrets
 import tempfile
 
-from . import admin, arm, faults, graph, ingest, login, pki, state, wap, wap_auth
+from . import admin, arm, dce, faults, graph, ingest, login, pki, state, wap, wap_auth
 from .web import TLSServer
 
 SERVICES = (
@@ -13,6 +13,8 @@ SERVICES = (
     ("graph", graph.GraphService),
     ("arm", arm.ArmService),
     ("ingest", ingest.IngestService),
+    ("dce", dce.DceService),
+    ("prometheus", dce.PrometheusService),
     ("wap", wap.WapService),
     ("wap_auth", wap_auth.WapAuthService),
     ("msi", login.MsiService),
@@ -54,6 +56,7 @@ class Emulator:
         return {
             "pid": os.getpid(), "ca_bundle": self.pki.ca_bundle, "state_dir": self.state_dir,
             "login": urls["login"], "graph": urls["graph"], "arm": urls["arm"], "ingest": urls["ingest"] + "/{region}",
+            "dce": urls["dce"], "prometheus": urls["prometheus"] + "/{workspace}",
             "wap": urls["wap"], "wap_auth": urls["wap_auth"], "msi": urls["msi"] + "/msi/token", "msi_header": self.msi_header, "admin": urls["admin"],
             "tenant_id": self.state.tenant_id, "subscription_id": next(iter(self.state.subscriptions), None),
             "seed": self.seed_path, "certificates": {k: v["path"] for k, v in self.state.certificates.items()},

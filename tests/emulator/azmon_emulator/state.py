@@ -96,6 +96,7 @@ class State:
             self.metrics = {}
             self.metric_names = {}
             self.series_seen = {}
+            self.prometheus = {}   # Azure Monitor workspace samples (dce.py)
             self.wap = copy.deepcopy(seed.get("wap") or {})
             self.requests = []
             self.request_counter = 0
@@ -118,6 +119,7 @@ class State:
                         "id": res_id, "name": res["name"], "type": res["type"],
                         "location": res.get("location") or group.get("location", "eastus"),
                         "subscription": sub_id, "resourceGroup": group["name"], "tags": res.get("tags") or {},
+                        "properties": copy.deepcopy(res.get("properties") or {}),
                     }
 
     def _load_principal(self, handle, spec):

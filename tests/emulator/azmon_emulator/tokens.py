@@ -18,6 +18,7 @@ GRAPH_AUDIENCES = (GRAPH_RESOURCE, GRAPH_RESOURCE + "/", GRAPH_APP_ID)
 KNOWN_RESOURCES = {
     "https://monitoring.azure.com": "https://monitoring.azure.com/",
     "https://monitor.azure.com": "https://monitor.azure.com/",
+    "https://prometheus.monitor.azure.com": "https://prometheus.monitor.azure.com",
     "https://management.azure.com": "https://management.azure.com/",
     "https://management.core.windows.net": "https://management.core.windows.net/",
     GRAPH_RESOURCE: GRAPH_RESOURCE,

@@ -75,7 +75,7 @@ def test_reset_restores_seed(c):
     assert c.metrics() == []
     assert "temp" not in [a["displayName"] for a in c.admin("GET", "/_admin/applications")["value"]]
     assert c.admin("GET", "/_admin/settings")["pageSize"] == 2
-    assert len(c.admin("GET", "/_admin/role-assignments")["value"]) == 7
+    assert len(c.admin("GET", "/_admin/role-assignments")["value"]) == 8   # seven for custom metrics, one Monitoring Data Reader on the workspace
 
 
 def test_unknown_setting_rejected(c):
