@@ -41,7 +41,7 @@ import uuid
 import zlib
 
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, MissingLibraryError, ServiceError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, Ledger, LedgerError
 
 SHARDS = 4
@@ -143,6 +143,8 @@ class BlobLedger:
             etag, doc, _read_at = self._read(shard)
 
     def _error(self, verb, exc):
+        if isinstance(exc, MissingLibraryError):
+            return exc      # the module turns it into missing_required_lib
         text = exc.msg
         if isinstance(exc, ServiceError) and exc.status == 403:
             text = '%s; %s' % (text, ROLE_HINT)
