@@ -323,6 +323,27 @@ def _check_totals(points, problems):
                      % (MAX_SERIES_PER_TASK, len(series), MAX_SERIES_PER_TASK))
 
 
+SINGLE_OPTIONS = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count')
+
+
+def entries_from_options(params):
+    """The entries a task gives: ``metrics`` or ``metrics_file``, or the single metric of the top-level options."""
+    for option in ('metrics', 'metrics_file'):
+        if params[option] is None:
+            continue
+        given = [name for name in SINGLE_OPTIONS if params[name] is not None]
+        if given:
+            raise ValidationError('%s cannot be combined with %s: put them in the entries' % (option, ', '.join(given)),
+                                  option=option)
+        entries = params['metrics'] if option == 'metrics' else load_entries(params['metrics_file'])
+        if not entries:
+            raise ValidationError('%s must hold at least one entry' % option, option=option)
+        return entries
+    if params['metric'] is None:
+        raise ValidationError('give metric (one metric), metrics (a list of entries) or metrics_file', option='metric')
+    return [{name: params[name] for name in SINGLE_OPTIONS if params[name] is not None}]
+
+
 def load_entries(path):
     """Entries from a file: JSON (a list, or an object with a ``metrics`` list), ndjson/JSON Lines (``.ndjson``,
     ``.jsonl``: one entry a line) or YAML (``.yml``, ``.yaml``)."""
@@ -520,8 +541,9 @@ class _Filling:
 def _too_large(unit, size, max_bytes):
     points = [p for _doc, _text, _size, members in unit for p in members]
     first = points[0]
-    where = ', '.join('metrics[%d]' % p.index for p in points[:5]) + (' and %d more' % (len(points) - 5)
-                                                                        if len(points) > 5 else '')
+    where = ', '.join('metrics[%d]' % p.index for p in points[:5])
+    if len(points) > 5:
+        where += ' and %d more' % (len(points) - 5)
     if len(unit) == 1:
         return ValidationError('%s: its series (%s) needs %d bytes, more than max_request_bytes (%d)'
                                % (where, first.describe(), size, max_bytes), option='max_request_bytes')

@@ -56,7 +56,7 @@ class FakeSender:
             raise self.local
         step = self.script.pop(0) if self.script else 'ok'
         if isinstance(step, BaseException):
-            raise step
+            raise step  # pylint: disable=raising-bad-type
         self.posts += 1
         self.in_doubt = True
         if step in ('ok', 'unknown-ingested') or isinstance(step, tuple):
@@ -66,7 +66,7 @@ class FakeSender:
                 for series in base['series']:
                     self.ingested[(base['metric'], tuple(series.get('dimValues', ())), doc['time'])] += series['count']
         if isinstance(step, tuple):
-            raise step[1]
+            raise step[1]  # pylint: disable=raising-bad-type
         self.in_doubt = False
         state = {'ok': DELIVERED, 'failed': FAILED, 'unknown': UNKNOWN, 'unknown-ingested': UNKNOWN}[step]
         return Outcome(state, 1, request_id='req-%d' % self.posts, status={'ok': 200, 'failed': 400}.get(step))
