@@ -251,8 +251,8 @@ class WapAuthService(Service):
         token_type = _text(rst, "trust:TokenType")
         if token_type != JWT_TYPE:
             raise Fault("Sender", "trust:InvalidRequest",
-                        "The token type '%s' is not supported: this relying party accepts %s only." % (token_type,
-                                                                                                     JWT_TYPE))
+                        "The token type '%s' is not supported: this relying party accepts %s only."
+                        % (token_type, JWT_TYPE))
         now = int(time.time())
         lifetime = int(self.state.settings.get("tokenLifetimeSeconds") or 3600)
         principal = self.accounts[user.lower()]

@@ -119,7 +119,7 @@ def _windows(c, username, password, protocol):
     scheme = "Negotiate" if protocol == "negotiate" else "NTLM"
     out = context.step()
     resp = None
-    for _ in range(3):
+    for _leg in range(3):
         resp = c.session.post(url, data=body, headers={"Content-Type": SOAP,
                                                        "Authorization": "%s %s" % (scheme, base64.b64encode(out).decode())})
         challenge = resp.headers.get("WWW-Authenticate", "")
