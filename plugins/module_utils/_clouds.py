@@ -19,6 +19,8 @@ CLOUDS = {
         'graph_audience': 'https://graph.microsoft.com',
         'ingestion_endpoint': 'https://{region}.monitoring.azure.com',
         'ingestion_audience': 'https://monitoring.azure.com/',
+        # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
+        'workspace_audience': 'https://monitor.azure.com',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },
@@ -31,6 +33,9 @@ CLOUDS = {
         'ingestion_endpoint': 'https://{region}.monitoring.azure.us',
         # Not confirmed by a public source; override with ingestion_audience if Azure says otherwise.
         'ingestion_audience': 'https://monitoring.azure.us/',
+        # Not confirmed by a public source; as for ingestion_audience.
+        # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
+        'workspace_audience': 'https://monitor.azure.us',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },
@@ -42,6 +47,8 @@ CLOUDS = {
         'graph_audience': 'https://microsoftgraph.chinacloudapi.cn',
         'ingestion_endpoint': 'https://{region}.monitoring.azure.cn',
         'ingestion_audience': 'https://monitoring.azure.cn/',
+        # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
+        'workspace_audience': 'https://monitor.azure.cn',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },

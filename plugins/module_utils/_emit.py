@@ -53,7 +53,8 @@ class Emission:
 
     def __init__(self, points, resource_id, url, ledger=None, sender=None, resend_unknown=False, check_mode=False,
                  detail_limit=100, show_payloads=False, max_request_bytes=MAX_REQUEST_BYTES, in_flight_wait=60.0,
-                 sleep=time.sleep, clock=time.monotonic, warn=None, owner=None, is_abandoned=abandoned):
+                 sleep=time.sleep, clock=time.monotonic, warn=None, owner=None, is_abandoned=abandoned,
+                 packer=pack):
         self.points = points
         self.resource_id = resource_id
         self.url = url
@@ -70,6 +71,7 @@ class Emission:
         self.warn = warn or (lambda msg: None)
         self.owner = owner or owner_id()     # who holds this emission's in-flight rows in the ledger
         self.is_abandoned = is_abandoned     # (owner, started) -> whether that sender is gone
+        self.packer = packer                 # (points, max_bytes) -> requests (.points, .body, .content_type, .size)
         self.status = {}         # point index -> status
         self.request_log = []
         self.ledger_error = None  # a LedgerError after something went out
@@ -113,7 +115,7 @@ class Emission:
                 self.warn('%d series of an earlier run that was interrupted while sending are now recorded as unknown'
                           % settled)
         to_send = self._classify(self.points)
-        requests = pack(to_send, self.max_request_bytes)
+        requests = self.packer(to_send, self.max_request_bytes)
         payloads = [req.documents() for req in requests] if (self.show_payloads or self.check_mode) else None
         if self.check_mode:
             for point in to_send:
@@ -248,7 +250,7 @@ class Emission:
                                      'state': SKIPPED})
             return None
         # a part of one request's series always fits in one request
-        (smaller,) = pack(remaining, self.max_request_bytes)
+        (smaller,) = self.packer(remaining, self.max_request_bytes)
         return smaller
 
     # -- reporting ---------------------------------------------------------------------------------------------

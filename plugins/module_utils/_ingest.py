@@ -304,8 +304,9 @@ class Outcome:
 class Sender:
     """Sends request bodies with the retry rules of docs/azure-facts.md section 1 and counts what it did."""
 
-    def __init__(self, transport, token, policy, compress=True, log=None):
+    def __init__(self, transport, token, policy, compress=True, log=None, headers=None):
         self.transport = transport
+        self.headers = dict(headers or {})   # sent with every POST (a remote write body's own encoding, ...)
         self.token = token
         self.policy = policy
         self.compress = compress
@@ -341,6 +342,7 @@ class Sender:
             }
             if self.compress:
                 headers['Content-Encoding'] = 'gzip'
+            headers.update(self.headers)
             self.posts += 1
             try:
                 answer = self.transport.post(url, payload, headers)

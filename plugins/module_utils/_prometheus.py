@@ -27,6 +27,7 @@ descriptor of the four remote write 1.0 messages, so no generated code ships.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 import traceback
 
@@ -141,6 +142,15 @@ def write_url(ingestion_endpoint, dcr_immutable_id):
         endpoint, dcr_immutable_id, STREAM, API_VERSION)
 
 
+def rekey(points, url):
+    """Make every point's ledger key name the destination ``url`` too, so that one ledger serves custom metrics and
+    any number of data collection rules without one destination's deliveries skipping another's."""
+    for point in points:
+        point.key = hashlib.blake2b(('prometheus\x1f%s\x1f%s' % (url, point.key)).encode('utf-8'),
+                                    digest_size=16).hexdigest()
+    return points
+
+
 # -- encoding -------------------------------------------------------------------------------------------------
 _CLASSES = {}
 
@@ -159,6 +169,12 @@ def _snappy():
     except ImportError:
         raise MissingLibraryError('cramjam', traceback=traceback.format_exc()) from None
     return cramjam.snappy
+
+
+def check_libraries():
+    """Raise ``MissingLibraryError`` now, before anything is opened or sent, when protobuf or cramjam is missing."""
+    message_classes()
+    _snappy()
 
 
 def message_classes():
@@ -310,4 +326,3 @@ def _request(units):
             points.extend(members)
     series = [(list(key), sorted(samples)) for key, samples in by_series.items()]
     return Request(series, points)
-

@@ -428,13 +428,11 @@ from ansible_collections.azmon.metrics.plugins.module_utils._errors import Valid
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, load_entries, normalize_region
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, entries_from_options, normalize_region
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MetricsReader
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import RecordingLedger, reconcile
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
-
-SINGLE = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count')
 
 ARGUMENT_SPEC = {
     'resource_id': {'type': 'str', 'required': True},
@@ -463,24 +461,6 @@ ARGUMENT_SPEC = {
     'max_request_bytes': {'type': 'int', 'default': 1000000},
     'detail_limit': {'type': 'int', 'default': 100},
 }
-
-
-def _entries(params):
-    """The entries to emit: ``metrics`` or ``metrics_file``, or the single metric given by the top-level options."""
-    for option in ('metrics', 'metrics_file'):
-        if params[option] is None:
-            continue
-        given = [name for name in SINGLE if params[name] is not None]
-        if given:
-            raise ValidationError('%s cannot be combined with %s: put them in the entries' % (option, ', '.join(given)),
-                                  option=option)
-        entries = params['metrics'] if option == 'metrics' else load_entries(params['metrics_file'])
-        if not entries:
-            raise ValidationError('%s must hold at least one entry' % option, option=option)
-        return entries
-    if params['metric'] is None:
-        raise ValidationError('give metric (one metric), metrics (a list of entries) or metrics_file', option='metric')
-    return [{name: params[name] for name in SINGLE if params[name] is not None}]
 
 
 def _check_limits(params):
@@ -519,7 +499,7 @@ def run(module):
     location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     region = normalize_region(params['region'])
-    points = build_points(_entries(params), resource.id,
+    points = build_points(entries_from_options(params), resource.id,
                           defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
                                     'time': params['time'], 'dedupe_key': params['dedupe_key']})
     ctx = azure_context(module)

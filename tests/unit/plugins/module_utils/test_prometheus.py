@@ -9,13 +9,18 @@ import datetime
 import pytest
 
 from ansible_collections.azmon.metrics.plugins.module_utils import _prometheus
+from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, Answer, Outcome, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
     escape,
     metric_name,
     pack,
     parse_series,
+    rekey,
     series_labels,
     unescape,
     write_url,
@@ -191,3 +196,76 @@ def test_missing_snappy_names_the_package(monkeypatch):
     with pytest.raises(MissingLibraryError) as exc:
         _prometheus.compress(b'x')
     assert exc.value.library == 'cramjam'
+
+
+# --- through Emission and a real Sender ----------------------------------------------------------------------
+
+class _Sender:
+    """Decodes what it is given, as a remote write receiver would, and answers delivered."""
+
+    def __init__(self):
+        self.bodies = []
+        self.posts = 0
+        self.retries = 0
+        self.in_doubt = False
+
+    def prepare(self):
+        pass
+
+    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
+        self.posts += 1
+        self.bodies.append((url, content_type, decode(body)))
+        return Outcome(DELIVERED, 1, status=204)
+
+
+def test_emission_sends_remote_write_and_a_rerun_sends_nothing(tmp_path):
+    url = write_url('https://dce.example', 'dcr-' + '0' * 32)
+    ledger = Ledger(str(tmp_path / 'ledger.sqlite3'))
+    entries = [{'metric': 'm', 'value': 2, 'time': '2026-11-22T10:30:00Z'}]
+
+    def emission(sender, check_mode=False):
+        return Emission(rekey(points(entries), url), RID, url, ledger=ledger, sender=sender, check_mode=check_mode,
+                        packer=_prometheus.packer(RID), in_flight_wait=0.0)
+
+    checked = emission(None, check_mode=True).run()
+    assert checked['series_would_send'] == 1
+    assert {'labels': {'__name__': 'm_count', 'azure_namespace': 'NS', 'azure_resource_id': RID},
+            'samples': [{'time': '2026-11-22T10:30:00Z', 'value': 1.0}]} in checked['payloads'][0]
+    sender = _Sender()
+    assert emission(sender).run()['series_sent'] == 1
+    ((sent_url, content_type, series),) = sender.bodies
+    assert (sent_url, content_type) == (url, 'application/x-protobuf')
+    assert sorted(labels['__name__'] for labels, _samples in series) == ['m_count', 'm_max', 'm_min', 'm_sum']
+    again = _Sender()
+    assert emission(again).run()['series_skipped'] == 1
+    assert again.bodies == []
+
+
+def test_rekey_separates_destinations_in_one_ledger():
+    (plain,) = points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:00Z'}])
+    (one,) = rekey(points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:00Z'}]), 'https://a/x')
+    (other,) = rekey(points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:00Z'}]), 'https://b/x')
+    assert len({plain.key, one.key, other.key}) == 3
+
+
+def test_sender_sends_the_remote_write_headers_unchanged():
+    seen = []
+
+    class Transport:
+        body_started = False
+
+        def post(self, url, body, headers):
+            seen.append((body, headers))
+            return Answer(204, {}, b'')
+
+    class Token:
+        def token(self):
+            return 'tok'
+
+    snd = Sender(Transport(), Token(), RetryPolicy(max_attempts=1), compress=False, headers=_prometheus.HEADERS)
+    assert snd.send('https://dce/x', b'\x01snappy', 'application/x-protobuf').state == DELIVERED
+    ((body, headers),) = seen
+    assert body == b'\x01snappy'
+    assert headers['Content-Encoding'] == 'snappy'
+    assert headers['Content-Type'] == 'application/x-protobuf'
+    assert headers['X-Prometheus-Remote-Write-Version'] == '0.1.0'

@@ -1,0 +1,396 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: workspace_metric_emit
+short_description: Emit metrics to an Azure Monitor workspace through Prometheus remote write
+version_added: 0.2.0
+author: azmon.metrics maintainers (!UNKNOWN)
+description:
+  - Sends the same entries as M(azmon.metrics.custom_metric_emit) to an Azure Monitor workspace, the store Microsoft
+    recommends for new solutions (queried with PromQL and Grafana), through the Prometheus remote write endpoint of
+    a data collection endpoint and rule (C(POST {endpoint}/dataCollectionRules/{immutable id}/streams/Microsoft-PrometheusMetrics/api/v1/write)).
+  - A separate module rather than a destination option of M(azmon.metrics.custom_metric_emit), because the two
+    destinations need different options (a region against an endpoint and a rule), different token audiences and
+    roles, and differ in what a repeated request does. The entry options are the same, so a play moves from one to
+    the other, or emits to both, by changing the module name and the destination options only.
+  - 'Naming rule, reversible: every entry becomes four series, C(<metric>_min), C(<metric>_max), C(<metric>_sum)
+    and C(<metric>_count), each holding that minute''s aggregate as a gauge (read them with C(sum_over_time) or
+    C(max_over_time), not C(rate)). Labels: C(azure_namespace) (the namespace), C(azure_resource_id) (the resource
+    ID) and C(dim_<name>) per dimension, with the values as given. In names, ASCII letters and digits stay, C(_)
+    becomes C(__), any other character C(_<hex code point>_) (C(Disk.Read) becomes C(Disk_2e_Read)), and a
+    leading digit of a metric is escaped too.'
+  - Samples carry the minute of the entry, in milliseconds; samples of one series go out in time order, and entries
+    of one series and minute are added together first, as for custom metrics.
+  - Validation, the delivery ledger, check mode, the result counts and retries work as in
+    M(azmon.metrics.custom_metric_emit). The ledger keys name the endpoint and rule, so one ledger serves both
+    modules and any number of rules.
+  - Prometheus stores a sample that repeats one it holds (same series, time and value) once, so a request sent
+    again after an unclear failure is not counted twice by a Prometheus receiver. Microsoft does not document this
+    for the workspace; until it does, series whose request had an unclear outcome are recorded C(unknown) as for
+    custom metrics, and O(unknown=resend) sends them again.
+  - The signed-in principal needs the Monitoring Metrics Publisher role on the data collection rule (a role
+    assignment at the rule, its resource group or subscription).
+requirements:
+  - requests >= 2.25.0
+  - azure-identity >= 1.15.0
+  - protobuf >= 4.25.0
+  - cramjam >= 2.7.0
+extends_documentation_fragment:
+  - azmon.metrics.auth
+  - azmon.metrics.attributes
+  - azmon.metrics.attributes.check_mode_full
+  - azmon.metrics.attributes.diff_mode_none
+options:
+  dce_endpoint:
+    description:
+      - The metrics ingestion endpoint of the data collection endpoint, for example
+        V(https://my-amw-a1b2.eastus-1.metrics.ingest.monitor.azure.com) (the C(metricsIngestion.endpoint) of the
+        endpoint; an Azure Monitor workspace created with defaults has its own).
+      - Named so because O(ingestion_endpoint) already means the custom metrics endpoint.
+    type: str
+    required: true
+  dcr_immutable_id:
+    description:
+      - The C(immutableId) of the data collection rule that sends to the workspace, C(dcr-) and 32 hex digits.
+    type: str
+    required: true
+  resource_id:
+    description:
+      - Full ARM ID of the resource the metrics are about, written to the label C(azure_resource_id).
+    type: str
+    required: true
+  metric:
+    description:
+      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics) and
+        O(metrics_file).
+    type: str
+  namespace:
+    description:
+      - Namespace (1 to 256 characters) of O(metric), and the default of every O(metrics) entry; written to the
+        label C(azure_namespace). The same rules as for custom metrics apply, so an entry is valid for both modules.
+    type: str
+  dimensions:
+    description:
+      - Dimensions of O(metric), and dimensions added to every O(metrics) entry (an entry's own of the same name wins).
+      - At most 10; names and values 1 to 256 characters, values not empty.
+    type: dict
+  value:
+    description:
+      - One observed value of O(metric) (min = max = sum, count 1).
+    type: raw
+  values:
+    description:
+      - Observations of O(metric), aggregated here into min, max, sum and count.
+    type: list
+    elements: raw
+  min:
+    description:
+      - Explicit aggregate of O(metric); give O(min), O(max), O(sum) and O(count) together.
+    type: raw
+  max:
+    description:
+      - Explicit aggregate of O(metric), see O(min).
+    type: raw
+  sum:
+    description:
+      - Explicit aggregate of O(metric), see O(min).
+    type: raw
+  count:
+    description:
+      - Explicit aggregate of O(metric), see O(min); a whole number from 1 to 2147483647.
+    type: raw
+  time:
+    description:
+      - Time of O(metric), and the default of every O(metrics) entry. ISO 8601 (without a zone taken as UTC) or
+        epoch seconds, truncated to the minute, from 19 minutes ago to 3 minutes ahead. Defaults to now.
+    type: raw
+  dedupe_key:
+    description:
+      - Identifies O(metric)'s data point in the ledger instead of its minute, and is the default of every
+        O(metrics) entry, as in M(azmon.metrics.custom_metric_emit).
+    type: str
+  metrics_file:
+    description:
+      - A file on the managed node holding the entries, as JSON, ndjson, JSON Lines or YAML, as in
+        M(azmon.metrics.custom_metric_emit). Mutually exclusive with O(metric) and O(metrics).
+    type: path
+  metrics:
+    description:
+      - Many metrics, each a mapping with C(metric) and optionally C(namespace), C(dimensions), C(time),
+        C(dedupe_key), and exactly one of C(value), C(values), or C(min), C(max), C(sum) and C(count).
+      - Mutually exclusive with O(metric) and O(metrics_file).
+    type: list
+    elements: dict
+  dedupe:
+    description:
+      - Record delivered series in the ledger and skip those already delivered. V(false) sends everything every run.
+    type: bool
+    default: true
+  unknown:
+    description:
+      - What to do with series an earlier run left C(unknown). V(skip) reports them (status V(unknown_skipped));
+        V(resend) sends them again.
+    type: str
+    default: skip
+    choices: [skip, resend]
+  ledger_path:
+    description:
+      - SQLite file of the delivery ledger; the same file as M(azmon.metrics.custom_metric_emit) may be used.
+    type: path
+    default: ~/.ansible/azmon_metrics/ledger.sqlite3
+  ledger_url:
+    description:
+      - Keep the ledger in Azure Blob Storage instead of O(ledger_path), as in M(azmon.metrics.custom_metric_emit)
+        (a container URL with an optional prefix; the Storage Blob Data Contributor role).
+    type: str
+  ledger_retention_days:
+    description:
+      - Ledger rows older than this many days are removed.
+    type: int
+    default: 30
+  max_request_bytes:
+    description:
+      - Largest uncompressed protobuf body, in bytes (4096 to 1000000). Bodies go out snappy-compressed.
+    type: int
+    default: 1000000
+  detail_limit:
+    description:
+      - Largest number of series listed one by one in RV(series); beyond it only those not delivered are listed.
+    type: int
+    default: 100
+notes:
+  - The token is requested for the cloud's workspace ingestion audience (C(https://monitor.azure.com) in
+    V(AzureCloud)), and only when something is to be sent.
+  - Create the workspace, endpoint and rule once with the Azure CLI or Bicep; this module creates nothing in Azure.
+'''
+
+EXAMPLES = r'''
+- name: Send queue depths to the Azure Monitor workspace
+  azmon.metrics.workspace_metric_emit:
+    dce_endpoint: https://my-amw-a1b2.eastus-1.metrics.ingest.monitor.azure.com
+    dcr_immutable_id: dcr-00112233445566778899aabbccddeeff
+    resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1
+    namespace: QueueProcessing
+    metrics:
+      - metric: QueueDepth
+        dimensions: {QueueName: images}
+        values: [3, 20, 5]
+      - metric: QueueDepth
+        dimensions: {QueueName: mail}
+        value: 7
+'''
+
+RETURN = r'''
+msg:
+  description: One line saying what was sent, skipped and left unknown, and in how many requests.
+  returned: success
+  type: str
+resource_id:
+  description: The resource ID written to the label C(azure_resource_id).
+  returned: always
+  type: str
+url:
+  description: The remote write URL.
+  returned: always
+  type: str
+series_total:
+  description: Number of entries given.
+  returned: always
+  type: int
+series_sent:
+  description: Entries delivered by this run (each as four series).
+  returned: always
+  type: int
+series_would_send:
+  description: Entries a real run would send (check mode).
+  returned: always
+  type: int
+series_skipped:
+  description: Entries skipped because an earlier run delivered them.
+  returned: always
+  type: int
+series_unknown:
+  description: Entries whose request may or may not have been ingested in this run; recorded in the ledger.
+  returned: always
+  type: int
+series_unknown_skipped:
+  description: Entries not sent because an earlier run left them unknown (see O(unknown)).
+  returned: always
+  type: int
+series_failed:
+  description: Entries certainly not delivered.
+  returned: always
+  type: int
+series_not_sent:
+  description: Entries not attempted after an error every request would hit (401, 403, 404).
+  returned: always
+  type: int
+series_in_flight:
+  description: Entries being sent by another live process, left to it.
+  returned: always
+  type: int
+series_not_recorded:
+  description: Entries sent whose delivery the ledger could not record; they stay claimed in the ledger.
+  returned: always
+  type: int
+ledger_requests:
+  description: Calls made to Blob Storage for the ledger.
+  returned: when O(ledger_url) is set and O(dedupe=true)
+  type: int
+requests_planned:
+  description: Number of request bodies the entries were packed into.
+  returned: always
+  type: int
+requests_sent:
+  description: HTTP POSTs made, retries included.
+  returned: always
+  type: int
+retries:
+  description: Number of retries.
+  returned: always
+  type: int
+requests:
+  description: What became of each request body.
+  returned: always
+  type: list
+  elements: dict
+series:
+  description:
+    - One item per entry with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key) and
+      C(status), as in M(azmon.metrics.custom_metric_emit); all of them up to O(detail_limit), else those not
+      delivered.
+  returned: always
+  type: list
+  elements: dict
+series_truncated:
+  description: Whether RV(series) lists fewer entries than were given.
+  returned: always
+  type: bool
+payloads:
+  description: The series of each request body (labels and samples), one list per request.
+  returned: in check mode, or with C(-vvv) and more
+  type: list
+  elements: list
+'''
+
+from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
+from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import open_ledger
+from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, entries_from_options
+from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
+from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
+    HEADERS,
+    check_libraries,
+    packer,
+    rekey,
+    write_url,
+)
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
+
+ARGUMENT_SPEC = {
+    'dce_endpoint': {'type': 'str', 'required': True},
+    'dcr_immutable_id': {'type': 'str', 'required': True},
+    'resource_id': {'type': 'str', 'required': True},
+    'metric': {'type': 'str'},
+    'namespace': {'type': 'str'},
+    'dimensions': {'type': 'dict'},
+    'value': {'type': 'raw'},
+    'values': {'type': 'list', 'elements': 'raw'},
+    'min': {'type': 'raw'},
+    'max': {'type': 'raw'},
+    'sum': {'type': 'raw'},
+    'count': {'type': 'raw'},
+    'time': {'type': 'raw'},
+    'dedupe_key': {'type': 'str', 'no_log': False},
+    'metrics': {'type': 'list', 'elements': 'dict'},
+    'metrics_file': {'type': 'path'},
+    'dedupe': {'type': 'bool', 'default': True},
+    'unknown': {'type': 'str', 'default': 'skip', 'choices': ['skip', 'resend']},
+    'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
+    'ledger_url': {'type': 'str'},
+    'ledger_retention_days': {'type': 'int', 'default': 30},
+    'max_request_bytes': {'type': 'int', 'default': 1000000},
+    'detail_limit': {'type': 'int', 'default': 100},
+}
+
+
+def _check_limits(params):
+    if not 4096 <= params['max_request_bytes'] <= 1000000:
+        raise ValidationError('max_request_bytes must be from 4096 to 1000000, got %d' % params['max_request_bytes'],
+                              option='max_request_bytes')
+    if params['detail_limit'] < 0:
+        raise ValidationError('detail_limit must not be negative', option='detail_limit')
+    if params['ledger_retention_days'] < 1:
+        raise ValidationError('ledger_retention_days must be at least 1', option='ledger_retention_days')
+
+
+def run(module):
+    params = module.params
+    _check_limits(params)
+    url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
+    location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
+    resource = parse_resource_id(params['resource_id'], option='resource_id')
+    points = build_points(entries_from_options(params), resource.id,
+                          defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
+                                    'time': params['time'], 'dedupe_key': params['dedupe_key']})
+    rekey(points, url)
+    check_libraries()          # protobuf and cramjam, before the ledger or a token
+    ctx = azure_context(module)
+    transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
+                                   timeout=ctx.http.timeout)
+    transport.prepare(url)
+    ledger = None
+    if params['dedupe']:
+        ledger = open_ledger(location, params['ledger_path'], not module.check_mode,
+                             params['ledger_retention_days'] * 86400, ctx.http, ctx.token_source('storage_audience'))
+    sender = None
+    if not module.check_mode:
+        sender = Sender(transport, ctx.token_source('workspace_audience'), RetryPolicy(max_attempts=6, max_wait=300.0),
+                        compress=False, log=module.debug, headers=HEADERS)
+    emission = Emission(points, resource.id, url, ledger=ledger, sender=sender,
+                        resend_unknown=params['unknown'] == 'resend', check_mode=module.check_mode,
+                        detail_limit=params['detail_limit'],
+                        show_payloads=module._verbosity >= 3,  # pylint: disable=protected-access
+                        max_request_bytes=params['max_request_bytes'], warn=module.warn,
+                        packer=packer(resource.id))
+    try:
+        result = emission.run()
+    except EmissionFailed as exc:
+        if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
+            exc.msg = ('the signed-in principal may not write through data collection rule %s: it needs the'
+                       ' Monitoring Metrics Publisher role on the rule (or its resource group or subscription); a new'
+                       ' role assignment can take up to 30 minutes to take effect. %s'
+                       % (params['dcr_immutable_id'], exc.msg))
+        raise
+    finally:
+        if sender is not None:
+            transport.close()
+        if ledger is not None:
+            if not module.check_mode:
+                try:
+                    ledger.prune(params['ledger_retention_days'] * 86400)
+                except LedgerError as exc:
+                    module.warn('old rows of the delivery ledger were not removed this time: %s' % exc.msg)
+            ledger.close()
+    if location is not None:
+        result['ledger_requests'] = ledger.calls
+    return result
+
+
+def main():
+    spec = auth_argspec()
+    spec.update(ARGUMENT_SPEC)
+    run_module(spec, run, supports_check_mode=True, mutually_exclusive=[('metric', 'metrics', 'metrics_file')])
+
+
+if __name__ == '__main__':
+    main()
