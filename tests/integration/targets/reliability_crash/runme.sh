@@ -31,6 +31,8 @@ crash() {
     setsid ansible-playbook "${run[@]}" -e result=killed "$@" > "$work/$how/killed.log" 2>&1 &
     playbook=$!
     module="$("$py" crash_helper.py sender "$work/$how/ledger.sqlite3" "$kill_after")"
+    # the sessions of the killed run: its own (setsid above) and its worker's, where the module runs
+    echo "$playbook $("$py" crash_helper.py session "$module")" > "$work/$how/sessions"
     case "$how" in
         pid) kill -9 "$playbook" ;;
         group) kill -9 -- "-$playbook" ;;
@@ -42,7 +44,19 @@ crash() {
     # the rerun, at once
     ansible-playbook "${run[@]}" -e result=rerun "$@"
     "$py" crash_helper.py wait-gone "$module" 90
+    # the killed run's worker outlives its module, blocked on the pipe to its dead parent: end it
+    # shellcheck disable=SC2046
+    "$py" crash_helper.py reap 30 $(cat "$work/$how/sessions")
 }
+
+# whatever happens, nothing this test started is left running
+cleanup() {
+    local sessions
+    sessions="$(cat "$work"/*/sessions 2>/dev/null || true)"
+    # shellcheck disable=SC2086
+    [ -z "$sessions" ] || "$py" crash_helper.py reap 30 $sessions || true
+}
+trap cleanup EXIT
 
 pids=()
 for how in pid group module; do
@@ -59,5 +73,8 @@ for how in pid group module; do
     cat "$work/$how/trace.log"
 done
 [ "$status" = 0 ]
+# every process of the killed runs has ended
+# shellcheck disable=SC2046
+"$py" crash_helper.py left $(cat "$work"/*/sessions)
 
 ansible-playbook check.yml "${common[@]}" "$@"
