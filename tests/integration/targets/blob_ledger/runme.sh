@@ -35,7 +35,7 @@ ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url shared)" -e 
     -e "ns=BlobMany$run" -e "resource=$vm1" -e own_series=10 -e shared_series=40 "$@"
 
 # killed, then after
-"$py" helper.py faults "$config" '[{"service": "ingest", "path": "stdemo01", "action": "slow", "delay": 8, "nth": 2, "count": 1}]'
+"$py" helper.py faults "$config" '[{"service": "ingest", "path": "stdemo01", "action": "slow", "delay": 5, "nth": 2, "count": 1}]'
 setsid ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url kill)" -e label=killed \
     -e "ns=BlobKill$run" -e "resource=$st" -e region=westeurope -e own_series=150 "$@" > "$work/killed.log" 2>&1 &
 killed=$!
@@ -65,5 +65,4 @@ wait "$norecord" || true
 ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url shared)" -e label=norecord-rerun \
     -e "ns=BlobNoRecord$run" -e "resource=$vm1" -e own_series=5 "$@"
 
-ansible-playbook check.yml -i inventory.yml "${common[@]}" "$@"
-ansible-playbook assign.yml -i inventory.yml "${common[@]}" "$@"
+ansible-playbook check.yml assign.yml -i inventory.yml "${common[@]}" "$@"
