@@ -112,8 +112,6 @@ options:
     default: 30.0
 requirements:
   - requests >= 2.25.0
-requirements:
-  - requests >= 2.25.0
 notes:
   - WAP answers HTTP 404 both for an unknown add-on and for time parameters it rejects; the failure message
     says both.
