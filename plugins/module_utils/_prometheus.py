@@ -128,13 +128,13 @@ def parse_series(labels):
 
 
 # -- the endpoint ---------------------------------------------------------------------------------------------
-def write_url(ingestion_endpoint, dcr_immutable_id):
+def write_url(dce_endpoint, dcr_immutable_id):
     """The remote write URL of a data collection endpoint and rule; raises ``ValidationError`` naming the option."""
-    endpoint = (ingestion_endpoint or '').strip().rstrip('/')
+    endpoint = (dce_endpoint or '').strip().rstrip('/')
     if not re.match(r'^https://[^/?#\s]+$', endpoint):
-        raise ValidationError('ingestion_endpoint: must be the https:// URL of a data collection endpoint\'s metrics'
+        raise ValidationError('dce_endpoint: must be the https:// URL of a data collection endpoint\'s metrics'
                               ' ingestion (for example https://NAME.eastus-1.metrics.ingest.monitor.azure.com),'
-                              ' without a path; got %r' % (ingestion_endpoint,), option='ingestion_endpoint')
+                              ' without a path; got %r' % (dce_endpoint,), option='dce_endpoint')
     if not isinstance(dcr_immutable_id, str) or not _IMMUTABLE_ID.match(dcr_immutable_id):
         raise ValidationError('dcr_immutable_id: must be a data collection rule\'s immutableId, dcr- followed by 32'
                               ' lowercase hex digits; got %r' % (dcr_immutable_id,), option='dcr_immutable_id')

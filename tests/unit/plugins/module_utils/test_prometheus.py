@@ -171,9 +171,9 @@ def test_write_url():
 
 
 @pytest.mark.parametrize('endpoint, dcr, option', [
-    ('http://dce.example', 'dcr-' + '0' * 32, 'ingestion_endpoint'),
-    ('https://dce.example/path', 'dcr-' + '0' * 32, 'ingestion_endpoint'),
-    (None, 'dcr-' + '0' * 32, 'ingestion_endpoint'),
+    ('http://dce.example', 'dcr-' + '0' * 32, 'dce_endpoint'),
+    ('https://dce.example/path', 'dcr-' + '0' * 32, 'dce_endpoint'),
+    (None, 'dcr-' + '0' * 32, 'dce_endpoint'),
     ('https://dce.example', 'dcr-' + '0' * 31, 'dcr_immutable_id'),
     ('https://dce.example', 'DCR-' + 'A' * 32, 'dcr_immutable_id'),
 ])

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) azmon.metrics contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""workspace_metric_emit's main() against a real TLS server, signing in with a ready access token."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+
+from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.azmon.metrics.plugins.modules import workspace_metric_emit  # noqa: E402
+
+cramjam = pytest.importorskip('cramjam', reason='cramjam is a requirement of workspace_metric_emit')
+
+RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+DCR = 'dcr-0123456789abcdef0123456789abcdef'
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = TlsScriptedServer(tmp_path)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def args(server, tmp_path):
+    def make(**extra):
+        base = {'dce_endpoint': server.url, 'dcr_immutable_id': DCR, 'resource_id': RID, 'namespace': 'NS',
+                'access_token': 'header.payload.sig', 'ca_path': server.cert,
+                'ledger_path': str(tmp_path / 'ledger.sqlite3')}
+        base.update(extra)
+        return base
+    return make
+
+
+def test_sends_remote_write_then_nothing(run_main, server, args):
+    server.script = [('ok', 204, {}, b'')]
+    result = run_main(workspace_metric_emit, args(metric='Queue Depth', value=5, dimensions={'Queue': 'q1'}))
+    assert result['changed'] is True and result['series_sent'] == 1, result
+    assert result['url'] == server.url + '/dataCollectionRules/' + DCR + \
+        '/streams/Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24'
+    headers = server.requests[0]['headers']
+    assert headers['Content-Encoding'] == 'snappy'
+    assert headers['Content-Type'] == 'application/x-protobuf'
+    assert headers['X-Prometheus-Remote-Write-Version'] == '0.1.0'
+    assert headers['Authorization'] == 'Bearer header.payload.sig'
+    raw = bytes(cramjam.snappy.decompress_raw(server.received[0]))
+    assert b'Queue_20_Depth_sum' in raw and b'dim_Queue' in raw and RID.encode() in raw
+    again = run_main(workspace_metric_emit, args(metric='Queue Depth', value=5, dimensions={'Queue': 'q1'}))
+    assert again['changed'] is False and again['series_skipped'] == 1
+    assert len(server.requests) == 1
+
+
+def test_bad_endpoint_fails_before_sending(run_main, server, args):
+    result = run_main(workspace_metric_emit, args(dce_endpoint='http://plain.example', metric='m', value=1))
+    assert result['failed'] and result['msg'].startswith('dce_endpoint: must be the https:// URL')
+    assert result['option'] == 'dce_endpoint'
+    assert server.requests == []
+
+
+def test_missing_cramjam_names_the_package(run_main, server, args, monkeypatch):
+    real = builtins.__import__
+
+    def fake(name, *a, **kw):
+        if name == 'cramjam':
+            raise ImportError('no cramjam')
+        return real(name, *a, **kw)
+    monkeypatch.setattr(builtins, '__import__', fake)
+    result = run_main(workspace_metric_emit, args(metric='m', value=1))
+    assert result['failed']
+    assert 'cramjam' in result['msg']
+    assert server.requests == []
