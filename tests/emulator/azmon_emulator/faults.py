@@ -7,7 +7,7 @@ import threading
 import uuid
 
 ACTIONS = ("status", "500_after_ingest", "500_after_body", "reset_before_body", "reset_after_ingest", "slow", "login_outage")
-SERVICES = ("login", "msi", "graph", "arm", "ingest", "wap", "*")
+SERVICES = ("login", "msi", "graph", "arm", "ingest", "dce", "prometheus", "wap", "*")
 
 
 class FaultError(ValueError):
