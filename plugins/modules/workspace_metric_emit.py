@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: workspace_metric_emit
 short_description: Emit metrics to an Azure Monitor workspace through Prometheus remote write
-version_added: 0.2.0
+version_added: 0.1.0
 author: azmon.metrics maintainers (!UNKNOWN)
 description:
   - Sends the same entries as M(azmon.metrics.custom_metric_emit) to an Azure Monitor workspace, the store Microsoft
@@ -272,7 +272,9 @@ series_truncated:
   returned: always
   type: bool
 payloads:
-  description: The series of each request body (labels and samples), one list per request.
+  description:
+    - The series of the first request bodies (labels and samples), one list per request.
+    - At most O(detail_limit) series in all (at least one), so that the result does not grow with the number of series.
   returned: in check mode, or with C(-vvv) and more
   type: list
   elements: list
