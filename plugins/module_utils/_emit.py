@@ -116,7 +116,7 @@ class Emission:
                           % settled)
         to_send = self._classify(self.points)
         requests = self.packer(to_send, self.max_request_bytes)
-        payloads = [req.documents() for req in requests] if (self.show_payloads or self.check_mode) else None
+        payloads = self._payloads(requests) if (self.show_payloads or self.check_mode) else None
         if self.check_mode:
             for point in to_send:
                 self.status[point.index] = WOULD_SEND
@@ -190,6 +190,23 @@ class Emission:
             if outcome.systemic:
                 stop = outcome
         return self._finish(self._went_out(), payloads, len(requests), stop)
+
+    def _payloads(self, requests):
+        """The documents of the first requests, one list per request, showing at most ``detail_limit`` series (at
+        least one) in all: the result stays the same size however many series there are, and the counts and
+        ``requests`` tell the rest.  A request without ``sample(limit)`` counts each document as one series."""
+        shown, left = [], max(self.detail_limit, 1)
+        for req in requests:
+            if left <= 0:
+                break
+            if hasattr(req, 'sample'):
+                docs, count = req.sample(left)
+            else:
+                docs = req.documents()[:left]
+                count = len(docs)
+            shown.append(docs)
+            left -= count
+        return shown
 
     def _went_out(self):
         """Whether this run sent something that may have been ingested."""

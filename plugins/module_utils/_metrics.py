@@ -46,7 +46,8 @@ class Point:
     __slots__ = ('index', 'namespace', 'metric', 'dim_names', 'dim_values', 'minute', 'dedupe_key',
                  'min', 'max', 'sum', 'count', 'key')
 
-    def __init__(self, index, namespace, metric, dim_names, dim_values, minute, dedupe_key, stats, resource_id):
+    def __init__(self, index, namespace, metric, dim_names, dim_values, minute, dedupe_key, stats, resource_id,
+                 minute_text=None):
         self.index = index
         self.namespace = namespace
         self.metric = metric
@@ -56,7 +57,7 @@ class Point:
         self.dedupe_key = dedupe_key
         self.min, self.max, self.sum, self.count = stats
         self.key = series_key(resource_id, namespace, metric, dim_names, dim_values,
-                              'k:' + dedupe_key if dedupe_key is not None else 't:' + format_utc(minute))
+                              'k:' + dedupe_key if dedupe_key is not None else 't:' + (minute_text or format_utc(minute)))
 
     def describe(self):
         dims = ','.join('%s=%s' % pair for pair in zip(self.dim_names, self.dim_values))
@@ -137,8 +138,59 @@ def _name_rule(value):
     return None
 
 
+class _Seen:
+    """What one ``build_points`` call already worked out, so that a value repeated across thousands of entries (a
+    metric or dimension name, a time string, a minute) is checked, parsed and formatted once."""
+
+    __slots__ = ('names', 'times', 'minutes', 'dim_names')
+
+    def __init__(self):
+        self.names = set()       # strings that passed _name_rule
+        self.times = {}          # time string -> (datetime, minute) or the TimeFormatError
+        self.minutes = {}        # minute -> its text in the ledger key
+        self.dim_names = {}      # dimension names as given (all valid) -> the sorted tuple every point shares
+
+    def name_rule(self, value):
+        if type(value) is str and value in self.names:  # pylint: disable=unidiomatic-typecheck
+            return None
+        rule = _name_rule(value)
+        if rule is None:
+            self.names.add(value)
+        return rule
+
+    def time(self, value):
+        """``(when, minute)`` of a time value; raises ``TimeFormatError``."""
+        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
+            when = parse_time(value)
+            return when, truncate_to_minute(when)
+        found = self.times.get(value)
+        if found is None:
+            try:
+                when = parse_time(value)
+                found = (when, truncate_to_minute(when))
+            except TimeFormatError as exc:
+                found = exc
+            self.times[value] = found
+        if isinstance(found, TimeFormatError):
+            raise found
+        return found
+
+    def minute_text(self, minute):
+        text = self.minutes.get(minute)
+        if text is None:
+            text = self.minutes[minute] = format_utc(minute)
+        return text
+
+
 def _stats(entry, where, problems):
     """``(min, max, sum, count)`` from exactly one of ``value``, ``values`` or ``min``/``max``/``sum``/``count``."""
+    if (entry.get('value') is not None and entry.get('values') is None and entry.get('min') is None
+            and entry.get('max') is None and entry.get('sum') is None and entry.get('count') is None):
+        number = _number(entry['value'])      # the usual form, without building the list below
+        if number is None:
+            problems.add(where, 'value', 'must be a finite number (no NaN or infinity), got %r' % (entry['value'],))
+            return None
+        return number, number, number, 1
     forms = [name for name, present in (('value', entry.get('value') is not None),
                                         ('values', entry.get('values') is not None),
                                         ('min/max/sum/count', any(entry.get(k) is not None for k in STAT_KEYS)))
@@ -193,7 +245,7 @@ def _stats(entry, where, problems):
     return low, high, total, int(count)
 
 
-def _dimensions(dims, where, problems):
+def _dimensions(dims, where, problems, seen_before=None):
     if dims is None:
         return (), ()
     if not isinstance(dims, dict):
@@ -202,10 +254,17 @@ def _dimensions(dims, where, problems):
     if len(dims) > MAX_DIMENSIONS:
         problems.add(where, 'dimensions', 'must hold at most %d dimensions (got %d)' % (MAX_DIMENSIONS, len(dims)))
         return None
+    name_rule = seen_before.name_rule if seen_before is not None else _name_rule
+    given = tuple(dims)
+    known = seen_before.dim_names.get(given) if seen_before is not None else None
+    if known is not None:
+        # these names, in this order, passed every name rule before: only the values are left to check
+        values = _dimension_values(dims, known, where, problems, name_rule)
+        return None if values is None else (known, values)
     names, values, seen = [], [], set()
     for name in sorted(dims, key=str):
         value = dims[name]
-        rule = _name_rule(name)
+        rule = name_rule(name)
         if rule:
             problems.add(where, 'dimension name %r' % (name,), rule)
             return None
@@ -215,26 +274,47 @@ def _dimensions(dims, where, problems):
         seen.add(name.lower())
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
-        rule = _name_rule(value)
+        rule = name_rule(value)
         if rule:
             problems.add(where, 'dimension %r value' % name,
                          rule + (' (empty dimension values are rejected by Azure)' if value == '' else ''))
             return None
         names.append(name)
         values.append(value)
-    return tuple(names), tuple(values)
+    names = tuple(names)
+    if seen_before is not None:
+        seen_before.dim_names[given] = names
+    return names, tuple(values)
 
 
-def build_points(entries, resource_id, now=None, defaults=None):
+def _dimension_values(dims, names, where, problems, name_rule):
+    """The values of ``dims`` in the order of ``names`` (already checked), or ``None`` after a problem."""
+    values = []
+    for name in names:
+        value = dims[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        rule = name_rule(value)
+        if rule:
+            problems.add(where, 'dimension %r value' % name,
+                         rule + (' (empty dimension values are rejected by Azure)' if value == '' else ''))
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def build_points(entries, resource_id, now=None, defaults=None, consume=False):
     """Validate ``entries`` (dicts with the module's entry keys) and return one ``Point`` per entry.
 
     ``defaults`` holds task-level ``namespace``, ``dimensions``, ``time`` and
     ``dedupe_key`` (entries override them; dimensions merge by name).  Every problem is
-    collected and raised as one ``ValidationError``.
+    collected and raised as one ``ValidationError``.  With ``consume``, each item of the list ``entries`` is
+    replaced by ``None`` once converted, so that a large input is not kept alive beside its points.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     defaults = defaults or {}
     problems = _Problems()
+    seen = _Seen()
     points = []
     oldest, newest = truncate_to_minute(now - WINDOW_PAST), now + WINDOW_FUTURE
     default_time = None
@@ -253,7 +333,9 @@ def build_points(entries, resource_id, now=None, defaults=None):
         if unknown:
             problems.add(where, ', '.join(unknown), 'is not a known field (known: %s)' % ', '.join(ENTRY_KEYS))
             continue
-        point = _point(index, entry, where, defaults, default_time, now, (oldest, newest), resource_id, problems)
+        point = _point(index, entry, where, defaults, default_time, now, (oldest, newest), resource_id, problems, seen)
+        if consume:
+            entries[index] = None
         if point is not None:
             points.append(point)
     _check_totals(points, problems)
@@ -261,15 +343,15 @@ def build_points(entries, resource_id, now=None, defaults=None):
     return points
 
 
-def _point(index, entry, where, defaults, default_time, now, window, resource_id, problems):
+def _point(index, entry, where, defaults, default_time, now, window, resource_id, problems, seen):
     ok = True
     metric = entry.get('metric')
-    rule = _name_rule(metric)
+    rule = seen.name_rule(metric)
     if rule:
         problems.add(where, 'metric', rule)
         ok = False
     namespace = entry.get('namespace', defaults.get('namespace'))
-    rule = _name_rule(namespace)
+    rule = seen.name_rule(namespace)
     if rule:
         problems.add(where, 'namespace', rule + (' (set it on the entry or on the task)' if namespace is None else ''))
         ok = False
@@ -282,16 +364,18 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
         dims = entry['dimensions']
     else:
         dims.update(entry.get('dimensions') or {})
-    dim_pair = _dimensions(dims, where, problems)
+    dim_pair = _dimensions(dims, where, problems, seen)
     stats = _stats(entry, where, problems)
     when = default_time or now
+    minute = None
     if entry.get('time') is not None:
         try:
-            when = parse_time(entry['time'])
+            when, minute = seen.time(entry['time'])
         except TimeFormatError as exc:
             problems.add(where, 'time', str(exc))
             return None
-    minute = truncate_to_minute(when)
+    if minute is None:
+        minute = truncate_to_minute(when)
     if minute < window[0] or when > window[1]:
         problems.add(where, 'time', '%s is outside the ingestion window (from %s to %s UTC, i.e. at most 19 minutes'
                      ' ago and 3 minutes ahead); Azure refuses older or later points'
@@ -307,7 +391,8 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
         ok = False
     if not ok or dim_pair is None or stats is None:
         return None
-    return Point(index, namespace, metric, dim_pair[0], dim_pair[1], minute, dedupe_key, stats, resource_id)
+    return Point(index, namespace, metric, dim_pair[0], dim_pair[1], minute, dedupe_key, stats, resource_id,
+                 minute_text=seen.minute_text(minute))
 
 
 def _check_totals(points, problems):
@@ -405,6 +490,24 @@ class Request:
     def documents(self):
         return [json.loads(line) for line in self.lines]
 
+    def sample(self, limit):
+        """``(documents, series)``: the first documents with at most ``limit`` series in all (the last one cut
+        short), and how many series they show; only the lines needed are read back."""
+        docs, shown = [], 0
+        for line in self.lines:
+            if shown >= limit:
+                break
+            doc = json.loads(line)
+            series = doc['data']['baseData']['series']
+            del series[limit - shown:]
+            shown += len(series)
+            docs.append(doc)
+        return docs, shown
+
+
+# json.dumps(value, ensure_ascii=False) builds a new encoder on every call; this one is built once
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def _series_json(stats):
     low, high, total, count = stats
@@ -442,9 +545,9 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
     for doc_key, series in documents.items():
         minute, namespace, metric, dim_names = doc_key
         head = '{"time":%s,"data":{"baseData":{"metric":%s,"namespace":%s,%s"series":[' % (
-            json.dumps(format_utc(minute)), json.dumps(metric, ensure_ascii=False),
-            json.dumps(namespace, ensure_ascii=False),
-            '"dimNames":%s,' % json.dumps(list(dim_names), ensure_ascii=False) if dim_names else '')
+            json.dumps(format_utc(minute)), _dumps(metric),
+            _dumps(namespace),
+            '"dimNames":%s,' % _dumps(list(dim_names)) if dim_names else '')
         frames[doc_key] = (head, len(head.encode('utf-8')) + len(_TAIL))
         for dim_values, (low, high, total, count, members) in series.items():
             if count > MAX_COUNT:
@@ -455,7 +558,7 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
                 raise ValidationError('metrics: entries %s add up to a sum beyond the range of a double for one'
                                       ' series-minute (%s)' % (', '.join(str(m.index) for m in members[:5]),
                                                                members[0].describe()))
-            dims = '"dimValues":%s,' % json.dumps(list(dim_values), ensure_ascii=False) if dim_names else ''
+            dims = '"dimValues":%s,' % _dumps(list(dim_values)) if dim_names else ''
             text = '{' + dims + _series_json((low, high, total, count)) + '}'
             items.append((doc_key, text, len(text.encode('utf-8')), members))
     requests = []

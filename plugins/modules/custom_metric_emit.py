@@ -413,7 +413,10 @@ series_truncated:
   returned: always
   type: bool
 payloads:
-  description: The documents of each request body, one list per request.
+  description:
+    - The documents of the first request bodies, one list per request.
+    - They show at most O(detail_limit) series in all (at least one; the last document shown may be cut short), so that the
+      result does not grow with the number of series; RV(requests) and the C(series_*) counts cover everything.
   returned: in check mode, or with C(-vvv) and more
   type: list
   elements: list
@@ -499,9 +502,11 @@ def run(module):
     location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     region = normalize_region(params['region'])
+    # entries read from metrics_file are dropped one by one as they become points (metrics stays for the invocation)
     points = build_points(entries_from_options(params), resource.id,
                           defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
-                                    'time': params['time'], 'dedupe_key': params['dedupe_key']})
+                                    'time': params['time'], 'dedupe_key': params['dedupe_key']},
+                          consume=params['metrics'] is None)
     ctx = azure_context(module)
     url = ingestion_url(ctx.cloud, region, resource.id)
     warning = region_warning(ctx.cloud, region, ctx.environ)

@@ -332,3 +332,28 @@ def test_a_task_dedupe_key_is_the_default_of_every_entry():
     assert pts[0].key == alone[0].key
     assert problem([{'metric': 'a', 'value': 1}], dedupe_key='') == (
         'invalid metrics, nothing was sent: metrics[0] (a): dedupe_key must be a string of 1 to 1024 characters')
+
+
+# --- repeated values are checked once, and every entry is still checked -----------------------------------
+def test_consume_drops_each_entry_once_converted_and_changes_nothing_else():
+    given = [{'metric': 'Load', 'value': n, 'time': '2026-11-22T10:30:05Z', 'dimensions': {'Host': 'h%d' % n, 'Role': 'web'}}
+             for n in range(3)]
+    kept = build_points([dict(e) for e in given], RID, now=NOW, defaults={'namespace': 'NS'})
+    entries = [dict(e) for e in given]
+    dropped = build_points(entries, RID, now=NOW, defaults={'namespace': 'NS'}, consume=True)
+    assert entries == [None, None, None]
+    assert [p.key for p in dropped] == [p.key for p in kept]
+    assert [p.dim_values for p in dropped] == [('h0', 'web'), ('h1', 'web'), ('h2', 'web')]
+    assert dropped[0].dim_names is dropped[2].dim_names       # one tuple shared by the entries with these names
+    assert dropped[0].minute is dropped[2].minute             # one time string parsed once
+
+
+def test_a_bad_value_after_the_same_names_passed_is_still_refused():
+    entries = [{'metric': 'Load', 'value': 1, 'dimensions': {'Host': 'a', 'Role': 'web'}},
+               {'metric': 'Load', 'value': 1, 'dimensions': {'Host': '', 'Role': 'web'}},
+               {'metric': 'Load', 'value': 1, 'time': 'soon', 'dimensions': {'Host': 'b', 'Role': 'web'}},
+               {'metric': 'Load', 'value': 1, 'time': 'soon', 'dimensions': {'Host': 'c', 'Role': 'w\x01'}}]
+    msg = problem(entries)
+    assert "metrics[1] (Load): dimension 'Host' value must not be empty" in msg
+    assert "metrics[2] (Load): time 'soon' is not" in msg
+    assert "metrics[3] (Load): time 'soon' is not" in msg

@@ -71,3 +71,15 @@ def test_check_mode_shows_the_bodies_and_says_so(run_main, args):
     result = run_main(custom_metric_emit, args(_ansible_check_mode=True))
     assert result['msg'].startswith('check mode: 5 of 5 series would be sent in 1 request(s)')
     assert len(result['payloads'][0]) == 5
+
+
+def test_check_mode_shows_a_sample_of_detail_limit_series_however_many_there_are(run_main, args):
+    metrics = [{'metric': 'Load', 'value': n, 'dimensions': {'Host': 'h%04d' % n}} for n in range(3000)]
+    result = run_main(custom_metric_emit, args(_ansible_check_mode=True, metrics=metrics, detail_limit=7,
+                                                max_request_bytes=4096))
+    assert result['series_would_send'] == 3000
+    assert result['requests_planned'] > 1
+    shown = [series for request in result['payloads'] for doc in request for series in doc['data']['baseData']['series']]
+    assert [series['dimValues'] for series in shown] == [['h%04d' % n] for n in range(7)]
+    assert result['series'] == []       # beyond detail_limit only series that went wrong are listed
+    assert result['series_truncated'] is True
