@@ -542,6 +542,8 @@ def run(module):
     except EmissionFailed as exc:
         if reconciled is not None:
             exc.details['reconciled'] = reconciled
+        if location is not None:
+            exc.details['ledger_requests'] = ledger.calls
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = _explain_403(token, resource.id)(exc.msg)
         raise
@@ -557,8 +559,6 @@ def run(module):
         result['ledger_requests'] = ledger.calls
     if reconciled is not None:
         result['reconciled'] = reconciled
-    if location is not None:
-        result['ledger_requests'] = ledger.calls
     _slim_invocation(module)
     return result
 
