@@ -220,8 +220,10 @@ def test_token_may_be_a_wap_token_result(run_main, wap, pki):
     assert not result.get('failed'), result
     assert wap.requests[0]['headers']['Authorization'] == 'Bearer ' + token
     assert token not in json.dumps(result)
-    # only the JWT is masked: the user, also a string of the wap_token result, still shows as it is
-    assert result['invocation']['module_args']['principal_id'] == 'CONTOSO\\wapadmin'
+    # only the JWT is masked: the user, also a string of the wap_token result, still shows as it is in the
+    # invocation, which ansible-core returns up to 2.20 (2.21 no longer puts the invocation in module results)
+    if 'invocation' in result:
+        assert result['invocation']['module_args']['principal_id'] == 'CONTOSO\\wapadmin'
 
 
 @pytest.mark.parametrize('login,says', [
