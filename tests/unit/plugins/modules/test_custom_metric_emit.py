@@ -226,7 +226,7 @@ def _bad_files(tmp_path):
      'federated_token_file', 'is empty'),
 ])
 def test_bad_local_files_fail_naming_the_option_before_anything(run_main, server, args, tmp_path, extra, option,
-                                                               words):
+                                                                words):
     notpem, empty = _bad_files(tmp_path)
     names = {'NOTPEM': str(notpem), 'EMPTY': str(empty), 'DIR': str(tmp_path)}
     params = args(metric='m', value=1)
