@@ -511,7 +511,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 def _series_json(stats):
     low, high, total, count = stats
-    return '"min":%s,"max":%s,"sum":%s,"count":%d' % (_num(low), _num(high), _num(total), count)
+    text = _num(low)       # a single value is min, max and sum at once: written once
+    return '"min":%s,"max":%s,"sum":%s,"count":%d' % (text, text if high is low else _num(high),
+                                                        text if total is low else _num(total), count)
 
 
 def _num(value):
@@ -561,6 +563,7 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
             dims = '"dimValues":%s,' % _dumps(list(dim_values)) if dim_names else ''
             text = '{' + dims + _series_json((low, high, total, count)) + '}'
             items.append((doc_key, text, len(text.encode('utf-8')), members))
+    documents.clear()        # items hold all that is needed now; drop the merge tables before the bodies are built
     requests = []
     current = _Filling(frames)
     for unit in _units(items):
@@ -582,11 +585,15 @@ _TAIL = ']}}}'
 
 
 def _units(items):
-    """``items`` joined into the groups that must share a request: series-minutes whose points share a ledger key.
+    """``items`` joined into the groups that must share a request: series-minutes whose points share a ledger key
+    (an iterable of sequences of items).
 
     Every point of a series-minute has the same series, and so has every point of a key, so a group never
     spans two series; groups come in the order of their first item.
     """
+    if all(point.dedupe_key is None for _doc, _text, _size, members in items for point in members):
+        # keys name the minute: every point of a key is in one series-minute, i.e. one item
+        return ((item,) for item in items)
     parent = list(range(len(items)))
 
     def root(i):

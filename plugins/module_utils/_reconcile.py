@@ -59,15 +59,18 @@ class RecordingLedger:
 
     def __init__(self, ledger, points):
         self._ledger = ledger
-        self._by_key = {}
-        for point in points:
-            self._by_key.setdefault(point.key, []).append(point)
+        self._points = points
+        self._by_key = None      # built when the first key ends up unknown: most runs never need it
 
     def __getattr__(self, name):
         return getattr(self._ledger, name)
 
     def finish(self, inflight_id, keys, state=None, request_id=None):
         if state == UNKNOWN:
+            if self._by_key is None:
+                self._by_key = {}
+                for point in self._points:
+                    self._by_key.setdefault(point.key, []).append(point)
             self._ledger.record_sent([(p.key, p.minute.timestamp(), p.sum, p.count)
                                       for key in keys for p in self._by_key.get(key, ())])
         return self._ledger.finish(inflight_id, keys, state, request_id)
