@@ -99,7 +99,7 @@ endif
 
 help:
 	@echo 'make demo           set everything up and run playbooks/site.yml against the local emulator'
-	@echo 'make bench          cost of one custom_metric_emit task for 10 and 10,000 series, and of a uri loop'
+	@echo 'make bench          cost of custom_metric_emit for 10 to 100,000 series against a uri loop and a raw script (BENCH_SIZE)'
 	@echo 'make soak           the long reliability tests (tests/soak/run, about 20 minutes; not part of make test)'
 	@echo 'make test           everything below, continuing past failures; ends with "N passed, N failed"'
 	@echo '  make lint         ansible-lint (production profile), antsibull-changelog lint, antsibull-docs lint'
@@ -335,9 +335,12 @@ demo: venv collection
 # ---------------------------------------------------------------------------------------------
 # The emission benchmark: wall time, peak memory and requests of one task emitting 10 and
 # 10,000 series (median of three runs) and of an ansible.builtin.uri loop; exits 1 when a target is missed.
+# BENCH_SIZE: series-minutes of the fleet-scale rows (raw-script floor, peak memory, ledger size, rerun, check mode;
+# 0 skips them); BENCH_ARGS e.g. '--repeat 1 --inline-fleet' (tests/bench/bench.py --help).
+BENCH_SIZE ?= 100000
 bench: venv collection azurite
 	AZURITE_HOME=$(AZURITE_HOME) $(TOOLS)/azurite run -- env PYTHONPATH=tests/emulator $(VENV)/bin/python tests/bench/bench.py \
-	  --ansible-playbook $(VENV)/bin/ansible-playbook --collections-path $(COLLECTIONS_219)
+	  --ansible-playbook $(VENV)/bin/ansible-playbook --collections-path $(COLLECTIONS_219) --fleet $(BENCH_SIZE) $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # The long reliability tests, not part of make test: the reliability_* integration targets

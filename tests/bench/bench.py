@@ -32,11 +32,11 @@ sys.path.insert(0, os.path.join(HERE, '..', 'emulator'))
 from azmon_emulator.testing import start_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def run_playbook(playbook, extra_vars, env):
+def run_playbook(playbook, extra_vars, env, options=()):
     """Wall seconds and peak RSS (MiB) of one ansible-playbook run; raises on failure."""
     started = time.monotonic()
-    proc = subprocess.Popen([env['ANSIBLE_PLAYBOOK'], os.path.join(HERE, playbook), '-e', '@' + extra_vars],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen([env['ANSIBLE_PLAYBOOK'], os.path.join(HERE, playbook), '-e', '@' + extra_vars]
+                            + list(options), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = proc.stdout.read()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
@@ -50,6 +50,19 @@ def series(count):
             for i in range(count)]
 
 
+def fleet_series(count, minutes_ago, now):
+    """``count`` series-minutes: ``count // 2`` hosts at two minutes (``minutes_ago`` and one before), each entry
+    with its own time string, the way a collector writes them."""
+    hosts = max(count // 2, 1)   # host-00000..: the same series as the other rows, within the 50,000 Azure allows
+    stamps = [time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now - 60 * (minutes_ago + back))) for back in (0, 1)]
+    return [{'metric': 'Load', 'value': i % 97, 'time': stamp, 'dimensions': {'Host': 'host-%05d' % i, 'Role': 'web'}}
+            for stamp in stamps for i in range(hosts)]
+
+
+def ledger_bytes(path):
+    return sum(os.path.getsize(path + tail) for tail in ('', '-wal', '-shm') if os.path.exists(path + tail))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--ansible-playbook', default='ansible-playbook')
@@ -58,6 +71,11 @@ def main():
     parser.add_argument('--small', type=int, default=10)
     parser.add_argument('--uri-items', type=int, default=30)
     parser.add_argument('--repeat', type=int, default=3, help='runs of each emit playbook; the median is shown')
+    parser.add_argument('--fleet', type=int, default=100000,
+                        help='series-minutes of the fleet-scale rows (half as many series at two minutes); 0: skip them')
+    parser.add_argument('--fleet-runs', type=int, default=3, help='runs into one ledger for the ledger growth row')
+    parser.add_argument('--inline-fleet', action='store_true',
+                        help='also run the fleet size given inline (slow, and the controller needs over 1 GB)')
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix='azmon-bench-')
@@ -94,6 +112,9 @@ def main():
                 runs.append((wall, rss, posts))
             wall, rss, posts = sorted(runs)[len(runs) // 2]
             rows.append((name, count, wall, rss, posts))
+        fleet = None
+        if args.fleet:
+            fleet = fleet_runs(args, emu, env, work, info_file, common)
         blob = None
         if os.environ.get('AZURITE_INFO_FILE'):
             series_file = os.path.join(work, 'series-%d.json' % args.large)
@@ -131,7 +152,120 @@ def main():
         print('target 4: the blob ledger rerun sent %d ingestion requests and made %d storage calls (target 0 and <= 5):'
               ' %s' % (rerun[2], rerun[3], 'met' if rerun_ok else 'MISSED'))
         blob_met = cost <= 1.3 and rerun_ok
-    return 0 if ratio < 1.5 and uri_per_item / per_series >= 100 and blob_met else 1
+    fleet_met = True
+    if fleet is not None:
+        fleet_met = report_fleet(args, fleet, large, inline)
+    return 0 if ratio < 1.5 and uri_per_item / per_series >= 100 and blob_met and fleet_met else 1
+
+
+def verdict(ok):
+    return 'met' if ok else 'MISSED'
+
+
+def fleet_runs(args, emu, env, work, info_file, common):
+    """The fleet-scale runs, interleaved with the raw script: {name: (wall, controller MiB, module MiB, posts)},
+    plus the ledger sizes."""
+    rss_file = os.path.join(work, 'module-rss')
+    python = os.path.join(work, 'python-rss')
+    with open(python, 'w', encoding='utf-8') as out:
+        out.write('#!/bin/sh\nexec %s %s "$@"\n' % (sys.executable, os.path.join(HERE, 'module_rss.py')))
+    os.chmod(python, 0o755)
+    env = dict(env, AZMON_BENCH_RSS_FILE=rss_file)
+    runs = {}
+
+    def ingest_count():
+        return len(emu.admin('GET', '/_admin/requests?service=ingest')['value'])
+
+    def emit(name, series_file, ledger, playbook='emit.yml', options=()):
+        extra = os.path.join(work, 'vars-fleet-%s.json' % name.replace(' ', '-'))
+        with open(extra, 'w', encoding='utf-8') as out:
+            json.dump(dict(common, series_file=series_file, ledger_path=ledger, ansible_python_interpreter=python,
+                           emit_time=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())), out)
+        open(rss_file, 'w', encoding='utf-8').close()
+        before = ingest_count()
+        wall, rss = run_playbook(playbook, extra, env, options)
+        with open(rss_file, encoding='utf-8') as handle:
+            module = max([line.split() for line in handle if line.strip()] or [['0', '0']], key=lambda f: int(f[0]))
+        runs[name] = (wall, rss, int(module[0]) / 1024.0, ingest_count() - before, float(module[1]))
+
+    def raw(name, series_file):
+        before = ingest_count()
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, os.path.join(HERE, 'raw_emit.py'), info_file, common['client_id'],
+                                 common['client_secret'], common['resource_id'], series_file, 'Bench'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        out = proc.stdout.read()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit('raw_emit.py failed:\n%s' % out.decode(errors='replace')[-3000:])
+        runs[name] = (time.monotonic() - started, usage.ru_maxrss / 1024.0, usage.ru_maxrss / 1024.0,
+                      ingest_count() - before, usage.ru_utime + usage.ru_stime)
+
+    files = []
+    started = time.time()    # one clock for every file: their minutes never overlap
+    for number in range(max(args.fleet_runs, 1) + 1):
+        path = os.path.join(work, 'fleet-%d.json' % number)
+        with open(path, 'w', encoding='utf-8') as out:
+            json.dump(fleet_series(args.fleet, 2 * number, started), out)
+        files.append(path)
+    ledger = os.path.join(work, 'ledger-fleet.sqlite3')
+    # the raw script sends the minutes of the last file, which no other run sends
+    raw('raw script', files[-1])
+    emit('metrics_file', files[0], ledger)
+    raw('raw script again', files[-1])
+    sizes = [ledger_bytes(ledger)]
+    emit('rerun', files[0], ledger)
+    emit('check mode', files[0], os.path.join(work, 'ledger-fleet-check.sqlite3'), options=('--check',))
+    for number in range(1, args.fleet_runs):
+        emit('run %d' % (number + 1), files[number], ledger)
+        sizes.append(ledger_bytes(ledger))
+    if args.inline_fleet:
+        emit('inline', files[-1], os.path.join(work, 'ledger-fleet-inline.sqlite3'), playbook='emit_inline.yml')
+    return runs, sizes
+
+
+def report_fleet(args, fleet, large, inline):
+    """Prints the fleet-scale rows with their targets; whether all were met."""
+    runs, sizes = fleet
+    print()
+    print('fleet scale: %d series-minutes (%d series x 2 minutes, one time string per entry)'
+          % (args.fleet, args.fleet // 2))
+    print('%-36s %9s %14s %12s %12s %9s' % ('run', 'wall s', 'playbook MiB', 'module MiB', 'module CPU s',
+                                             'requests'))
+    for name, (wall, rss, module, posts, cpu) in runs.items():
+        print('%-36s %9.2f %14.1f %12.1f %12.2f %9d' % (name, wall, rss, module, cpu, posts))
+    first = runs['metrics_file']
+    floor = (runs['raw script'][0] + runs['raw script again'][0]) / 2
+    checks = []
+
+    def row(text, ok):
+        checks.append(ok)
+        print('%s: %s' % (text, verdict(ok)))
+    print()
+    ratio = first[0] / floor
+    row('metrics_file vs the raw script: %.2f s vs %.2f s = %.2fx; CPU of the module %.2f s vs the script %.2f s'
+        ' (target <= 2x)' % (first[0], floor, ratio, first[4], min(runs['raw script'][4], runs['raw script again'][4])),
+        ratio <= 2)
+    row('peak memory of the module process: %.1f MiB (target < 150 MiB)' % first[2], first[2] < 150)
+    ratio = inline[2] / large[2]
+    row('inline metrics at %d series vs metrics_file: %.2fx, playbook peak %.1f MiB (target <= 1.5x)'
+        % (large[1], ratio, inline[3]), ratio <= 1.5)
+    if 'inline' in runs:
+        row('inline metrics at %d series-minutes: playbook peak %.1f MiB (target < 300 MiB)'
+            % (args.fleet, runs['inline'][1]), runs['inline'][1] < 300)
+    else:
+        print('inline metrics at %d series-minutes: not run (--inline-fleet)' % args.fleet)
+    per_row = float(sizes[0]) / args.fleet
+    row('ledger after %d series-minutes: %.1f MB (%.0f bytes each); after %d runs: %.1f MB (target: bounded,'
+        ' at most 1.5x the first)' % (args.fleet, sizes[0] / 1e6, per_row, len(sizes), sizes[-1] / 1e6),
+        sizes[-1] <= 1.5 * sizes[0])
+    rerun = runs['rerun']
+    row('rerun with everything delivered: %.2f s = %.2fx the first run, %d requests (target <= 0.2x, none)'
+        % (rerun[0], rerun[0] / first[0], rerun[3]), rerun[0] <= 0.2 * first[0] and rerun[3] == 0)
+    check = runs['check mode']
+    row('check mode: %.2f s = %.2fx the real run, %d requests (target <= 1x, none)'
+        % (check[0], check[0] / first[0], check[3]), check[0] <= first[0] and check[3] == 0)
+    return all(checks)
 
 
 def blob_runs(args, emu, env, work, info_file, common):
