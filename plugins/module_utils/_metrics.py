@@ -36,6 +36,7 @@ WINDOW_FUTURE = datetime.timedelta(minutes=3)   # documented 5, the service says
 RESERVED_NAMESPACES = ('GenevaKustoQos', 'LogsToMetricsQos', 'MdmQos', 'RecoveryService/V2', 'MonitorSLA', 'WarmPathQos')
 ENTRY_KEYS = ('metric', 'namespace', 'dimensions', 'time', 'value', 'values', 'min', 'max', 'sum', 'count', 'dedupe_key')
 STAT_KEYS = ('min', 'max', 'sum', 'count')
+_ENTRY_KEY_SET = frozenset(ENTRY_KEYS)
 _RESERVED_LOWER = frozenset(name.lower() for name in RESERVED_NAMESPACES)   # Azure refuses them in any case
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
@@ -329,7 +330,7 @@ def build_points(entries, resource_id, now=None, defaults=None, consume=False):
         if not isinstance(entry, dict):
             problems.add(where, 'entry', 'must be a mapping')
             continue
-        unknown = sorted(set(entry) - set(ENTRY_KEYS))
+        unknown = sorted(set(entry) - _ENTRY_KEY_SET) if not _ENTRY_KEY_SET.issuperset(entry) else None
         if unknown:
             problems.add(where, ', '.join(unknown), 'is not a known field (known: %s)' % ', '.join(ENTRY_KEYS))
             continue
@@ -359,11 +360,14 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
         problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s, in any'
                      ' case)' % (namespace, ', '.join(RESERVED_NAMESPACES)))
         ok = False
-    dims = dict(defaults.get('dimensions') or {})
-    if entry.get('dimensions') is not None and not isinstance(entry.get('dimensions'), dict):
-        dims = entry['dimensions']
+    given, default_dims = entry.get('dimensions'), defaults.get('dimensions')
+    if given is not None and not isinstance(given, dict):
+        dims = given
+    elif not default_dims:
+        dims = given or {}          # only read from here on: no copy needed
     else:
-        dims.update(entry.get('dimensions') or {})
+        dims = dict(default_dims)
+        dims.update(given or {})
     dim_pair = _dimensions(dims, where, problems, seen)
     stats = _stats(entry, where, problems)
     when = default_time or now
