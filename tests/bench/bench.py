@@ -14,6 +14,15 @@ than a uri loop), and exits 1 when one is missed.
 Run through ``make bench`` (which starts Azurite and sets AZURITE_INFO_FILE), it also measures the 10,000-series
 task with the delivery ledger in Blob Storage: the first run against the SQLite-ledger run (target: at most
 1.3 times its wall time), and a rerun, which must send no ingestion request and make at most 5 storage calls.
+
+Then the fleet-scale rows (``--fleet``, 100,000 series-minutes by default: half as many series at two minutes,
+each entry with its own time string): the task with ``metrics_file`` against ``raw_emit.py`` (the floor: one
+token, ndjson packed to 1 MB, gzip, POST; run before and after the task and averaged), the peak memory and CPU of
+the module process itself (``module_rss.py`` is its interpreter), the inline list against ``metrics_file``
+(the whole fleet inline only with ``--inline-fleet``: it needs more than a gigabyte on the controller), the
+ledger's size after one run and after ``--fleet-runs`` runs of new minutes into the same ledger, a rerun where
+everything was delivered, and check mode.  Each row prints its target and met or MISSED.  On a busy machine the
+wall times wander; the module's CPU seconds beside the script's are the steadier comparison.
 """
 
 from __future__ import annotations
