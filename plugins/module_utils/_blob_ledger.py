@@ -51,6 +51,8 @@ _CODES = {DELIVERED: 'd', UNKNOWN: 'u'}
 _STATES = {'d': DELIVERED, 'u': UNKNOWN}
 ROLE_HINT = ('the signed-in principal needs the Storage Blob Data Contributor role on the container or its storage'
              ' account (a new role assignment can take up to 10 minutes to take effect)')
+TOKEN_HINT = ('Blob Storage refused the token itself: it needs a token for https://storage.azure.com (an access_token'
+              ' obtained for another service cannot be used for the ledger)')
 
 
 def shard_of(key):
@@ -146,7 +148,9 @@ class BlobLedger:
         if isinstance(exc, MissingLibraryError):
             return exc      # the module turns it into missing_required_lib
         text = exc.msg
-        if isinstance(exc, ServiceError) and exc.status == 403:
+        if isinstance(exc, ServiceError) and exc.status == 403 and exc.code == 'AuthenticationFailed':
+            text = '%s; %s' % (text, TOKEN_HINT)
+        elif isinstance(exc, ServiceError) and exc.status == 403:
             text = '%s; %s' % (text, ROLE_HINT)
         details = {k: v for k, v in exc.details.items() if k in ('status', 'error_code', 'request_id')}
         return LedgerError('cannot %s the blob ledger %s: %s' % (verb, self.path, text), ledger_url=self.path, **details)

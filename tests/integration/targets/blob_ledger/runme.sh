@@ -8,7 +8,8 @@
 #   down      Azurite stopped before a run: a clear error, nothing sent
 #   norecord  Azurite stopped while a request is in flight: the delivered series are reported as not recorded;
 #             norecord-rerun from another runner does not send them again
-# and the publisher role's assign step grants Storage Blob Data Contributor on the ledger's storage (assign.yml).
+# a token Blob Storage refuses (HTTP 403) fails before anything is sent (forbidden.yml), and the publisher role's
+# assign step grants Storage Blob Data Contributor on the ledger's storage (assign.yml).
 set -eux
 
 export ANSIBLE_PIPELINING=true
@@ -65,4 +66,4 @@ wait "$norecord" || true
 ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url shared)" -e label=norecord-rerun \
     -e "ns=BlobNoRecord$run" -e "resource=$vm1" -e own_series=5 "$@"
 
-ansible-playbook check.yml assign.yml -i inventory.yml "${common[@]}" "$@"
+ansible-playbook forbidden.yml check.yml assign.yml -i inventory.yml "${common[@]}" "$@"

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
-from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import _decode, _drop_old, _settle, shard_of
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
+from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient, parse_blob_url
+from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import BlobLedger, _decode, _drop_old, _settle, shard_of
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ServiceError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
 
 
@@ -91,3 +91,19 @@ def test_a_blob_that_is_not_a_shard_is_a_clear_error(body, words):
     with pytest.raises(LedgerError) as caught:
         _decode(body, 'https://a.blob.core.windows.net/c')
     assert words in caught.value.msg
+
+
+@pytest.mark.parametrize('code, words', [
+    ('AuthorizationPermissionMismatch', 'needs the Storage Blob Data Contributor role'),
+    ('AuthenticationFailed', 'needs a token for https://storage.azure.com'),
+])
+def test_a_refusal_says_whether_the_role_or_the_token_is_wrong(code, words):
+    class Location:  # pylint: disable=too-few-public-methods
+        url = 'https://mystore.blob.core.windows.net/ledger'
+    ledger = BlobLedger(BlobClient(None, None, Location()))
+    error = ledger._error('read', ServiceError('blob storage: GET ... returned HTTP 403', status=403, code=code,  # pylint: disable=protected-access
+                                                request_id='r-1'))
+    assert isinstance(error, LedgerError)
+    assert words in error.msg
+    assert error.msg.startswith('cannot read the blob ledger https://mystore.blob.core.windows.net/ledger: ')
+    assert (error.details['status'], error.details['error_code'], error.details['request_id']) == (403, code, 'r-1')
