@@ -190,7 +190,7 @@ class DceService(Service):
                                      % (where, stamp, value, known[stamp]))
                     continue
                 if newest is not None and stamp < newest:
-                    raise Reject(400, "BadRequest", "%s: out of order sample: timestamp %d is older than %d." % (where, stamp, newest))
+                    raise Reject(400, "BadRequest", "%s: out of order sample: timestamp %s is older than %s." % (where, stamp, newest))
                 known[stamp] = value
                 newest = stamp
                 pending.setdefault(key, {})[stamp] = value
@@ -298,7 +298,7 @@ class PrometheusService(Service):
             else:
                 start, end = _parse_time(params.get("start"), "start"), _parse_time(params.get("end"), "end")
                 step = float(params.get("step") or "nan")
-                if not step > 0:
+                if math.isnan(step) or step <= 0:
                     raise ValueError("step must be a positive number of seconds")
                 if end < start:
                     raise ValueError("end must not be before start")
