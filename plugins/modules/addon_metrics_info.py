@@ -119,6 +119,7 @@ notes:
   - A field that does not parse (a time, a time grain, a number) is returned as V(null) with a warning
     rather than failing the task.
 seealso:
+  - module: azmon.metrics.wap_token
   - plugin: azmon.metrics.wap_to_metrics
     plugin_type: filter
   - module: azmon.metrics.custom_metric_emit
@@ -266,6 +267,7 @@ request_id:
   type: str
   sample: 7e0c2e0a-3a44-4f6b-9f1e-2b7a0f9c1c11
 '''
+
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, check_connection, check_timeout
