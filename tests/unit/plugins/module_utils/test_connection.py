@@ -14,6 +14,7 @@ import threading
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
+sys.path.insert(0, os.path.dirname(__file__))  # test_ingest's fakes; ansible-test does not put this folder on the path
 
 from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
 
