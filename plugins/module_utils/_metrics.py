@@ -516,8 +516,9 @@ _dumps = json.JSONEncoder(ensure_ascii=False).encode
 def _series_json(stats):
     low, high, total, count = stats
     text = _num(low)       # a single value is min, max and sum at once: written once
-    return '"min":%s,"max":%s,"sum":%s,"count":%d' % (text, text if high is low else _num(high),
-                                                        text if total is low else _num(total), count)
+    high_text = text if high is low else _num(high)
+    total_text = text if total is low else _num(total)
+    return '"min":%s,"max":%s,"sum":%s,"count":%d' % (text, high_text, total_text, count)
 
 
 def _num(value):

@@ -239,8 +239,8 @@ def report_fleet(args, fleet, large, inline):
     print()
     print('fleet scale: %d series-minutes (%d series x 2 minutes, one time string per entry)'
           % (args.fleet, args.fleet // 2))
-    print('%-36s %9s %14s %12s %12s %9s' % ('run', 'wall s', 'playbook MiB', 'module MiB', 'module CPU s',
-                                             'requests'))
+    print('%-36s %9s %14s %12s %12s %9s'
+          % ('run', 'wall s', 'playbook MiB', 'module MiB', 'module CPU s', 'requests'))
     for name, (wall, rss, module, posts, cpu) in runs.items():
         print('%-36s %9.2f %14.1f %12.1f %12.2f %9d' % (name, wall, rss, module, cpu, posts))
     first = runs['metrics_file']

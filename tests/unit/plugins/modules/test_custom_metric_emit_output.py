@@ -75,8 +75,8 @@ def test_check_mode_shows_the_bodies_and_says_so(run_main, args):
 
 def test_check_mode_shows_a_sample_of_detail_limit_series_however_many_there_are(run_main, args):
     metrics = [{'metric': 'Load', 'value': n, 'dimensions': {'Host': 'h%04d' % n}} for n in range(3000)]
-    result = run_main(custom_metric_emit, args(_ansible_check_mode=True, metrics=metrics, detail_limit=7,
-                                                max_request_bytes=4096))
+    given = args(_ansible_check_mode=True, metrics=metrics, detail_limit=7, max_request_bytes=4096)
+    result = run_main(custom_metric_emit, given)
     assert result['series_would_send'] == 3000
     assert result['requests_planned'] > 1
     shown = [series for request in result['payloads'] for doc in request for series in doc['data']['baseData']['series']]
