@@ -101,8 +101,8 @@ def test_a_refusal_says_whether_the_role_or_the_token_is_wrong(code, words):
     class Location:  # pylint: disable=too-few-public-methods
         url = 'https://mystore.blob.core.windows.net/ledger'
     ledger = BlobLedger(BlobClient(None, None, Location()))
-    error = ledger._error('read', ServiceError('blob storage: GET ... returned HTTP 403', status=403, code=code,  # pylint: disable=protected-access
-                                                request_id='r-1'))
+    refusal = ServiceError('blob storage: GET ... returned HTTP 403', status=403, code=code, request_id='r-1')
+    error = ledger._error('read', refusal)  # pylint: disable=protected-access
     assert isinstance(error, LedgerError)
     assert words in error.msg
     assert error.msg.startswith('cannot read the blob ledger https://mystore.blob.core.windows.net/ledger: ')
