@@ -163,6 +163,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: One line saying what was read (metrics and values of the add-on, and the window).
+  returned: success
+  type: str
+  sample: 2 metric(s) of add-on mysqlservers read, 48 data point(s), from 2026-12-01T19:00:00Z to 2026-12-03T19:00:00Z
 metrics:
   description: The add-on's metrics, in the order WAP returned them.
   returned: success
@@ -376,6 +381,9 @@ def run(module):
         module.warn(warning)
     base.update(metrics=metrics, start_time=wap_time(start), end_time=wap_time(end),
                 request_id=answer.request_id)
+    base['msg'] = '%d metric(s) of add-on %s read, %d data point(s), from %s to %s' % (
+        len(metrics), params['addon_id'], sum(len(m.get('data_points') or []) for m in metrics),
+        base['start_time'], base['end_time'])
     return base
 
 

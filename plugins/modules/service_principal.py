@@ -297,6 +297,11 @@ certificates:
     key_id: {description: Key ID., type: str}
     start_date_time: {description: Valid from., type: str}
     end_date_time: {description: Expires at., type: str}
+msg:
+  description: One line, without any secret; the changes joined by C(; ), or that nothing needed a change.
+  returned: always
+  type: str
+  sample: created application metrics-publisher; created service principal
 changes:
   description: What this run changed (or would change in check mode), one line each.
   returned: always
@@ -533,8 +538,18 @@ class Registration:
     def finish(self, result, before, after):
         result['changed'] = bool(self.changes)
         result['changes'] = self.changes
+        result['msg'] = self.summary(result, after)
         result['diff'] = {'before': before, 'after': after}
         return result
+
+    def summary(self, result, after):
+        """One line: the changes made (or that would be), or that nothing needed one. Never a secret."""
+        name = result.get('display_name') or self.wanted.get('display_name') or self.wanted.get('app_id')
+        if self.changes:
+            return '%s%s' % ('check mode, would have: ' if self.check_mode else '', '; '.join(self.changes))
+        if after.get('state') == 'absent':
+            return 'no application %s: nothing to delete' % name
+        return 'application %s (%s) and its service principal are as wanted' % (name, result.get('app_id'))
 
     # ------------------------------------------------------------ federated credentials
     def apply_federated(self, app, existing):

@@ -181,9 +181,11 @@ token_endpoint:
   type: str
   sample: https://wap.contoso.com:30072/wstrust/issue/windowstransport
 msg:
-  description: In check mode, says that nothing was sent.
-  returned: check mode
+  description:
+    - One line saying what happened, without the token; in check mode, that nothing was sent.
+  returned: success
   type: str
+  sample: token issued by https://wap-auth.contoso.com/wstrust/issue/usernamemixed, expires 2026-12-03T19:30:00Z
 '''
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ValidationError
@@ -256,6 +258,7 @@ def run(module):
         # the token must not corrupt it. The task runs with no_log, and the result holds no password.
         module.no_log_values.discard(params['password'])
     result.update(issued.describe())
+    result['msg'] = 'token issued by %s, expires %s' % (url, result['expires_on'])
     result['token'] = issued.token
     return result
 

@@ -74,6 +74,9 @@ expect_changed setup-2 0
 for file in metrics.json metrics.yml; do
     play "emit-$file-1" azmon.metrics.emit_metrics -e @"$work/publisher_auth.yml" -e azmon_metrics_file="$work/$file"
     expect_changed "emit-$file-1" some
+    # Without -v, the emission's one-line summary is shown for the task (the action plugin), not only changed: [...].
+    grep -E '^localhost: [0-9]+ of [0-9]+ series sent in [0-9]+ request\(s\); 0 skipped' "$work/emit-$file-1.log" \
+        || { echo "FAIL: emit-$file-1: no summary line in the default output" >&2; exit 1; }
     play "emit-$file-2" azmon.metrics.emit_metrics -e @"$work/publisher_auth.yml" -e azmon_metrics_file="$work/$file"
     expect_changed "emit-$file-2" 0
 done

@@ -79,6 +79,8 @@ def test_happy_path(run_main, wap, pki):
     assert result['end_time'] == '2013-06-23T00:00:00.0000000Z'
     assert result['request_id'] == 'srv-1'
     assert len(result['client_request_id']) == 36
+    assert result['msg'] == ('2 metric(s) of add-on contoso-backup read, 1 data point(s), from'
+                             ' 2013-06-20T00:00:00.0000000Z to 2013-06-23T00:00:00.0000000Z')
     storage, jobs = result['metrics']
     assert storage['unit'] == 'Bytes' and storage['time_grain_seconds'] == 86400
     assert storage['time_grain_iso8601'] == 'P1D'

@@ -172,9 +172,12 @@ def test_create_then_rerun_unchanged():
     assert first['service_principal_object_id'] == graph.sps[app['appId']]['id']
     assert first['unique_name'] == derived_unique_name('metrics-publisher')
     assert first['diff']['before'] == {'state': 'absent'}
+    assert first['msg'] == 'created application metrics-publisher; created service principal'
     graph.writes.clear()
     second = run(graph)
     assert second['changed'] is False and second['changes'] == [] and graph.writes == []
+    assert second['msg'] == ('application metrics-publisher (%s) and its service principal are as wanted'
+                             % first['app_id'])
     assert second['service_principal_object_id'] == first['service_principal_object_id']
     assert second['diff']['before'] == second['diff']['after']
 
@@ -189,6 +192,7 @@ def test_check_mode_writes_nothing(tmp_path):
     assert result['changes'] == ['created application metrics-publisher', 'created service principal',
                                  'created federated credential gh-main', 'created client secret ansible']
     assert 'secret_text' not in result
+    assert result['msg'].startswith('check mode, would have: created application metrics-publisher; ')
     assert list(tmp_path.iterdir()) == []
 
 
@@ -271,6 +275,7 @@ def test_absent_deletes_and_then_is_unchanged():
     assert result['diff']['after'] == {'state': 'absent'}
     again = run(graph, state='absent')
     assert again['changed'] is False
+    assert again['msg'] == 'no application metrics-publisher: nothing to delete'
 
 
 # --- federated credentials --------------------------------------------------------------------------------
