@@ -44,6 +44,7 @@ description:
     M(azmon.metrics.metrics_publisher_role)).
 extends_documentation_fragment:
   - azmon.metrics.auth
+  - azmon.metrics.emit
   - azmon.metrics.attributes
   - azmon.metrics.attributes.check_mode_full
   - azmon.metrics.attributes.diff_mode_none
@@ -64,85 +65,6 @@ options:
         comma-separated list of region codes, replaces that list.
     type: str
     required: true
-  metric:
-    description:
-      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics) and
-        O(metrics_file).
-    type: str
-  namespace:
-    description:
-      - Metric namespace (1 to 256 characters) for O(metric), and the default namespace of every O(metrics) entry.
-      - Names starting with C(Microsoft.) and Azure's internal namespaces are refused.
-    type: str
-  dimensions:
-    description:
-      - Dimension names and values for O(metric), and dimensions added to every O(metrics) entry (an entry's own
-        dimension of the same name wins).
-      - At most 10 dimensions; names and values 1 to 256 characters; empty values are refused.
-    type: dict
-  value:
-    description:
-      - One observed value of O(metric) (sent as min = max = sum, count 1).
-    type: raw
-  values:
-    description:
-      - Raw observations of O(metric), aggregated here into min, max, sum and count.
-    type: list
-    elements: raw
-  min:
-    description:
-      - Explicit aggregate of O(metric); give O(min), O(max), O(sum) and O(count) together.
-    type: raw
-  max:
-    description:
-      - Explicit aggregate of O(metric), see O(min).
-    type: raw
-  sum:
-    description:
-      - Explicit aggregate of O(metric), see O(min).
-    type: raw
-  count:
-    description:
-      - Explicit aggregate of O(metric), see O(min); a whole number from 1 to 2147483647.
-    type: raw
-  time:
-    description:
-      - Time of O(metric), and the default time of every O(metrics) entry.
-      - ISO 8601 with a zone, ISO 8601 without a zone (taken as UTC), or epoch seconds. Truncated to the minute.
-      - Must lie within 19 minutes in the past and 3 minutes in the future, inside Azure's ingestion window.
-      - Defaults to now.
-    type: raw
-  dedupe_key:
-    description:
-      - Identifies O(metric)'s data point in the ledger instead of its minute, for values that are re-stamped to
-        now (for example the source's own timestamp), so that one source value is sent once however often the task
-        runs.
-      - Also the default C(dedupe_key) of every O(metrics) or O(metrics_file) entry (an entry's own wins), a batch
-        key, so that the same batch run again sends nothing while each of its series is recorded separately.
-    type: str
-  metrics_file:
-    description:
-      - A file on the managed node holding the entries of O(metrics), as JSON (a list, or a mapping with a
-        C(metrics) list), ndjson or JSON Lines (C(.ndjson), C(.jsonl), one entry a line) or YAML (C(.yml), C(.yaml)).
-      - For large batches this is much cheaper than O(metrics), which Ansible templates, copies and echoes entry by
-        entry.
-      - Mutually exclusive with O(metric) and O(metrics).
-    type: path
-  metrics:
-    description:
-      - Many metrics for the resource. Each entry is a mapping with the keys C(metric) (required),
-        C(namespace), C(dimensions), C(time), C(dedupe_key), and its value as exactly one of C(value), C(values),
-        or C(min), C(max), C(sum) and C(count), with the meaning of the options of the same names.
-      - Entries for the same series and minute are added together, as Azure would.
-      - Mutually exclusive with O(metric) and O(metrics_file).
-    type: list
-    elements: dict
-  dedupe:
-    description:
-      - Record delivered series in the ledger and skip those already delivered.
-      - When V(false), the ledger is neither read nor written and every run sends everything.
-    type: bool
-    default: true
   unknown:
     description:
       - What to do with series an earlier run left C(unknown) (its request failed after the body was sent, or its
@@ -167,58 +89,11 @@ options:
         O(unknown).
     type: bool
     default: false
-  ledger_path:
-    description:
-      - SQLite file of the delivery ledger. Created with mode 0600 in a folder of mode 0700; safe for many
-        processes at once. Holds hashes of series identities and states, never metric values or secrets.
-    type: path
-    default: ~/.ansible/azmon_metrics/ledger.sqlite3
-  ledger_url:
-    description:
-      - Keep the delivery ledger in Azure Blob Storage instead of O(ledger_path), so that every runner that
-        reaches the container shares it (ephemeral CI runners, AWX execution nodes, several controllers). Give
-        the container URL, with an optional prefix of folders, for example
-        V(https://mystorage.blob.core.windows.net/azmon-ledger/prod). An IP address or C(localhost) as host
-        means a path-style URL with the account first, as the storage emulator serves it
-        (V(https://127.0.0.1:10000/devstoreaccount1/ledger)).
-      - The module signs in to Blob Storage with the same options as for ingestion (token audience
-        C(https://storage.azure.com)). The principal needs the Storage Blob Data Contributor role on the
-        container or the account. A missing container is created (which needs the role on the account).
-      - Four blobs under C({prefix}/azmon-ledger/v1/) hold the series-minute keys (hashes, no values, names or
-        secrets); every change is a conditional write, so concurrent runners never both send a series. Claiming
-        and settling one request costs at most about a dozen storage calls whatever its size, and a run that
-        has nothing to send reads four blobs.
-      - A claim expires 30 minutes after it was taken, because a runner on another host cannot check whether the
-        claiming process still lives; only then are the series of a runner that died while sending reported
-        C(unknown). A sender never sends after 20 minutes (the ingestion window), so a live claim never expires
-        while its request may still be sent.
-      - Keys older than O(ledger_retention_days) are removed on every write.
-      - If the ledger cannot be read or written before anything was sent, the task fails and sends nothing.
-        If it fails after a request was sent, the series of that request are reported (status
-        V(not_recorded)) and stay claimed, so no later run sends them again silently.
-    type: str
-  ledger_retention_days:
-    description:
-      - Ledger rows older than this many days are removed. Keep it longer than the time O(dedupe_key) values may
-        come back.
-    type: int
-    default: 30
   compress:
     description:
       - Send bodies gzip-compressed, with the header C(Content-Encoding) set to C(gzip).
     type: bool
     default: true
-  max_request_bytes:
-    description:
-      - Largest uncompressed request body, in bytes (4096 to 1000000).
-    type: int
-    default: 1000000
-  detail_limit:
-    description:
-      - Largest number of series listed one by one in RV(series). Beyond it, only series that were not delivered
-        are listed, up to this number, and the counts tell the rest.
-    type: int
-    default: 100
 notes:
   - RV(msg) says in one line what happened (series sent, skipped, unknown, and requests). The request bodies
     (RV(payloads)) are returned in check mode and when Ansible runs with C(-vvv) or more, so that C(-v) stays short.
@@ -423,57 +298,37 @@ payloads:
 '''
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
-from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
-from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import open_ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url, region_warning
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
+from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import (
+    MUTUALLY_EXCLUSIVE,
+    check_delivery_options,
+    emission_argspec,
+    entry_defaults,
+    task_ledger,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, entries_from_options, normalize_region
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MetricsReader
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import RecordingLedger, reconcile
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = emission_argspec({
     'resource_id': {'type': 'str', 'required': True},
     'region': {'type': 'str', 'required': True},
-    'metric': {'type': 'str'},
-    'namespace': {'type': 'str'},
-    'dimensions': {'type': 'dict'},
-    'value': {'type': 'raw'},
-    'values': {'type': 'list', 'elements': 'raw'},
-    'min': {'type': 'raw'},
-    'max': {'type': 'raw'},
-    'sum': {'type': 'raw'},
-    'count': {'type': 'raw'},
-    'time': {'type': 'raw'},
-    'dedupe_key': {'type': 'str', 'no_log': False},
-    'metrics': {'type': 'list', 'elements': 'dict'},
-    'metrics_file': {'type': 'path'},
-    'dedupe': {'type': 'bool', 'default': True},
     'unknown': {'type': 'str', 'default': 'skip', 'choices': ['skip', 'resend', 'reconcile']},
     'reconcile_wait': {'type': 'int', 'default': 180},
     'resend_unknown': {'type': 'bool', 'default': False},
-    'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
-    'ledger_url': {'type': 'str'},
-    'ledger_retention_days': {'type': 'int', 'default': 30},
     'compress': {'type': 'bool', 'default': True},
-    'max_request_bytes': {'type': 'int', 'default': 1000000},
-    'detail_limit': {'type': 'int', 'default': 100},
-}
+})
 
 
-def _check_limits(params):
-    if not 4096 <= params['max_request_bytes'] <= 1000000:
-        raise ValidationError('max_request_bytes must be from 4096 to 1000000, got %d' % params['max_request_bytes'],
-                              option='max_request_bytes')
-    if params['detail_limit'] < 0:
-        raise ValidationError('detail_limit must not be negative', option='detail_limit')
-    if params['ledger_retention_days'] < 1:
-        raise ValidationError('ledger_retention_days must be at least 1', option='ledger_retention_days')
+def _check_options(params):
+    """The delivery options, then this module's own; returns the ledger's Blob Storage location or ``None``."""
+    location = check_delivery_options(params)
     if params['resend_unknown'] and params['unknown'] not in ('skip', 'resend'):
         raise ValidationError('resend_unknown=true means unknown=resend and cannot be combined with unknown=%s'
                               % params['unknown'], option='resend_unknown')
@@ -482,6 +337,7 @@ def _check_limits(params):
                               option='unknown')
     if params['reconcile_wait'] < 0:
         raise ValidationError('reconcile_wait must not be negative', option='reconcile_wait')
+    return location
 
 
 def _explain_403(token_source, resource_id):
@@ -498,14 +354,11 @@ def _explain_403(token_source, resource_id):
 
 def run(module):
     params = module.params
-    _check_limits(params)
-    location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
+    location = _check_options(params)
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     region = normalize_region(params['region'])
     # entries read from metrics_file are dropped one by one as they become points (metrics stays for the invocation)
-    points = build_points(entries_from_options(params), resource.id,
-                          defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
-                                    'time': params['time'], 'dedupe_key': params['dedupe_key']},
+    points = build_points(entries_from_options(params), resource.id, defaults=entry_defaults(params),
                           consume=params['metrics'] is None)
     ctx = azure_context(module)
     url = ingestion_url(ctx.cloud, region, resource.id)
@@ -516,12 +369,21 @@ def run(module):
     transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
                                    timeout=ctx.http.timeout)
     transport.prepare(url)
-    ledger = None
-    if params['dedupe']:
-        ledger = open_ledger(location, params['ledger_path'], not module.check_mode,
-                             params['ledger_retention_days'] * 86400, ctx.http, ctx.token_source('storage_audience'))
-    sender = None
     token = ctx.token_source('ingestion_audience')
+    with task_ledger(module, ctx, location) as ledger:
+        result = _emit(module, ctx, resource, url, points, ledger, transport, token)
+    if location is not None:
+        result['ledger_requests'] = ledger.calls      # pruning included
+    result['region'] = region
+    _slim_invocation(module)
+    return result
+
+
+def _emit(module, ctx, resource, url, points, ledger, transport, token):
+    """Reconcile what an earlier run left unknown (when asked), then send; the result, or ``EmissionFailed``
+    carrying it."""
+    params = module.params
+    sender = None
     if not module.check_mode:
         sender = Sender(transport, token, RetryPolicy(max_attempts=6, max_wait=300.0), compress=params['compress'],
                         log=module.debug)
@@ -542,7 +404,7 @@ def run(module):
     except EmissionFailed as exc:
         if reconciled is not None:
             exc.details['reconciled'] = reconciled
-        if location is not None:
+        if params['ledger_url'] and ledger is not None:
             exc.details['ledger_requests'] = ledger.calls
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = _explain_403(token, resource.id)(exc.msg)
@@ -550,26 +412,9 @@ def run(module):
     finally:
         if sender is not None:
             transport.close()
-        if ledger is not None:
-            if not module.check_mode:
-                _prune(module, ledger, params['ledger_retention_days'])
-            ledger.close()
-    result['region'] = region
-    if location is not None:
-        result['ledger_requests'] = ledger.calls
     if reconciled is not None:
         result['reconciled'] = reconciled
-    _slim_invocation(module)
     return result
-
-
-def _prune(module, ledger, days):
-    """Drop old ledger rows.  Everything this task sent is recorded by then, so a ledger that cannot be pruned now
-    (locked, disk full) only warns: a later run prunes it, and the result keeps its counts."""
-    try:
-        ledger.prune(days * 86400)
-    except LedgerError as exc:
-        module.warn('old rows of the delivery ledger were not removed this time: %s' % exc.msg)
 
 
 def _slim_invocation(module):
@@ -583,8 +428,7 @@ def _slim_invocation(module):
 def main():
     spec = auth_argspec()
     spec.update(ARGUMENT_SPEC)
-    run_module(spec, run, supports_check_mode=True,
-               mutually_exclusive=[('metric', 'metrics', 'metrics_file')])
+    run_module(spec, run, supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE)
 
 
 if __name__ == '__main__':

@@ -42,6 +42,7 @@ requirements:
   - cramjam >= 2.7.0
 extends_documentation_fragment:
   - azmon.metrics.auth
+  - azmon.metrics.emit
   - azmon.metrics.attributes
   - azmon.metrics.attributes.check_mode_full
   - azmon.metrics.attributes.diff_mode_none
@@ -64,73 +65,6 @@ options:
       - Full ARM ID of the resource the metrics are about, written to the label C(azure_resource_id).
     type: str
     required: true
-  metric:
-    description:
-      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics) and
-        O(metrics_file).
-    type: str
-  namespace:
-    description:
-      - Namespace (1 to 256 characters) of O(metric), and the default of every O(metrics) entry; written to the
-        label C(azure_namespace). The same rules as for custom metrics apply, so an entry is valid for both modules.
-    type: str
-  dimensions:
-    description:
-      - Dimensions of O(metric), and dimensions added to every O(metrics) entry (an entry's own of the same name wins).
-      - At most 10; names and values 1 to 256 characters, values not empty.
-    type: dict
-  value:
-    description:
-      - One observed value of O(metric) (min = max = sum, count 1).
-    type: raw
-  values:
-    description:
-      - Observations of O(metric), aggregated here into min, max, sum and count.
-    type: list
-    elements: raw
-  min:
-    description:
-      - Explicit aggregate of O(metric); give O(min), O(max), O(sum) and O(count) together.
-    type: raw
-  max:
-    description:
-      - Explicit aggregate of O(metric), see O(min).
-    type: raw
-  sum:
-    description:
-      - Explicit aggregate of O(metric), see O(min).
-    type: raw
-  count:
-    description:
-      - Explicit aggregate of O(metric), see O(min); a whole number from 1 to 2147483647.
-    type: raw
-  time:
-    description:
-      - Time of O(metric), and the default of every O(metrics) entry. ISO 8601 (without a zone taken as UTC) or
-        epoch seconds, truncated to the minute, from 19 minutes ago to 3 minutes ahead. Defaults to now.
-    type: raw
-  dedupe_key:
-    description:
-      - Identifies O(metric)'s data point in the ledger instead of its minute, and is the default of every
-        O(metrics) entry, as in M(azmon.metrics.custom_metric_emit).
-    type: str
-  metrics_file:
-    description:
-      - A file on the managed node holding the entries, as JSON, ndjson, JSON Lines or YAML, as in
-        M(azmon.metrics.custom_metric_emit). Mutually exclusive with O(metric) and O(metrics).
-    type: path
-  metrics:
-    description:
-      - Many metrics, each a mapping with C(metric) and optionally C(namespace), C(dimensions), C(time),
-        C(dedupe_key), and exactly one of C(value), C(values), or C(min), C(max), C(sum) and C(count).
-      - Mutually exclusive with O(metric) and O(metrics_file).
-    type: list
-    elements: dict
-  dedupe:
-    description:
-      - Record delivered series in the ledger and skip those already delivered. V(false) sends everything every run.
-    type: bool
-    default: true
   unknown:
     description:
       - What to do with series an earlier run left C(unknown). V(skip) reports them (status V(unknown_skipped));
@@ -138,31 +72,6 @@ options:
     type: str
     default: skip
     choices: [skip, resend]
-  ledger_path:
-    description:
-      - SQLite file of the delivery ledger; the same file as M(azmon.metrics.custom_metric_emit) may be used.
-    type: path
-    default: ~/.ansible/azmon_metrics/ledger.sqlite3
-  ledger_url:
-    description:
-      - Keep the ledger in Azure Blob Storage instead of O(ledger_path), as in M(azmon.metrics.custom_metric_emit)
-        (a container URL with an optional prefix; the Storage Blob Data Contributor role).
-    type: str
-  ledger_retention_days:
-    description:
-      - Ledger rows older than this many days are removed.
-    type: int
-    default: 30
-  max_request_bytes:
-    description:
-      - Largest uncompressed protobuf body, in bytes (4096 to 1000000). Bodies go out snappy-compressed.
-    type: int
-    default: 1000000
-  detail_limit:
-    description:
-      - Largest number of series listed one by one in RV(series); beyond it only those not delivered are listed.
-    type: int
-    default: 100
 notes:
   - The token is requested for the cloud's workspace ingestion audience (C(https://monitor.azure.com) in
     V(AzureCloud)), and only when something is to be sent.
@@ -280,13 +189,16 @@ payloads:
   elements: list
 '''
 
-from ansible_collections.azmon.metrics.plugins.module_utils._blob import parse_blob_url
-from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import open_ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import (
+    MUTUALLY_EXCLUSIVE,
+    check_delivery_options,
+    emission_argspec,
+    entry_defaults,
+    task_ledger,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, entries_from_options
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
@@ -298,62 +210,37 @@ from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = emission_argspec({
     'dce_endpoint': {'type': 'str', 'required': True},
     'dcr_immutable_id': {'type': 'str', 'required': True},
     'resource_id': {'type': 'str', 'required': True},
-    'metric': {'type': 'str'},
-    'namespace': {'type': 'str'},
-    'dimensions': {'type': 'dict'},
-    'value': {'type': 'raw'},
-    'values': {'type': 'list', 'elements': 'raw'},
-    'min': {'type': 'raw'},
-    'max': {'type': 'raw'},
-    'sum': {'type': 'raw'},
-    'count': {'type': 'raw'},
-    'time': {'type': 'raw'},
-    'dedupe_key': {'type': 'str', 'no_log': False},
-    'metrics': {'type': 'list', 'elements': 'dict'},
-    'metrics_file': {'type': 'path'},
-    'dedupe': {'type': 'bool', 'default': True},
     'unknown': {'type': 'str', 'default': 'skip', 'choices': ['skip', 'resend']},
-    'ledger_path': {'type': 'path', 'default': '~/.ansible/azmon_metrics/ledger.sqlite3'},
-    'ledger_url': {'type': 'str'},
-    'ledger_retention_days': {'type': 'int', 'default': 30},
-    'max_request_bytes': {'type': 'int', 'default': 1000000},
-    'detail_limit': {'type': 'int', 'default': 100},
-}
-
-
-def _check_limits(params):
-    if not 4096 <= params['max_request_bytes'] <= 1000000:
-        raise ValidationError('max_request_bytes must be from 4096 to 1000000, got %d' % params['max_request_bytes'],
-                              option='max_request_bytes')
-    if params['detail_limit'] < 0:
-        raise ValidationError('detail_limit must not be negative', option='detail_limit')
-    if params['ledger_retention_days'] < 1:
-        raise ValidationError('ledger_retention_days must be at least 1', option='ledger_retention_days')
+})
 
 
 def run(module):
     params = module.params
-    _check_limits(params)
+    location = check_delivery_options(params)
     url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
-    location = parse_blob_url(params['ledger_url']) if params['ledger_url'] and params['dedupe'] else None
     resource = parse_resource_id(params['resource_id'], option='resource_id')
-    points = build_points(entries_from_options(params), resource.id,
-                          defaults={'namespace': params['namespace'], 'dimensions': params['dimensions'],
-                                    'time': params['time'], 'dedupe_key': params['dedupe_key']})
+    points = build_points(entries_from_options(params), resource.id, defaults=entry_defaults(params),
+                          consume=params['metrics'] is None)
     rekey(points, url)
     check_libraries()          # protobuf and cramjam, before the ledger or a token
     ctx = azure_context(module)
     transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
                                    timeout=ctx.http.timeout)
     transport.prepare(url)
-    ledger = None
-    if params['dedupe']:
-        ledger = open_ledger(location, params['ledger_path'], not module.check_mode,
-                             params['ledger_retention_days'] * 86400, ctx.http, ctx.token_source('storage_audience'))
+    with task_ledger(module, ctx, location) as ledger:
+        result = _emit(module, ctx, resource, url, points, ledger, transport)
+    if location is not None:
+        result['ledger_requests'] = ledger.calls      # pruning included
+    return result
+
+
+def _emit(module, ctx, resource, url, points, ledger, transport):
+    """Send what the ledger does not hold yet; the result, or ``EmissionFailed`` carrying it."""
+    params = module.params
     sender = None
     if not module.check_mode:
         sender = Sender(transport, ctx.token_source('workspace_audience'), RetryPolicy(max_attempts=6, max_wait=300.0),
@@ -365,8 +252,10 @@ def run(module):
                         max_request_bytes=params['max_request_bytes'], warn=module.warn,
                         packer=packer(resource.id))
     try:
-        result = emission.run()
+        return emission.run()
     except EmissionFailed as exc:
+        if params['ledger_url'] and ledger is not None:
+            exc.details['ledger_requests'] = ledger.calls
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = ('the signed-in principal may not write through data collection rule %s: it needs the'
                        ' Monitoring Metrics Publisher role on the rule (or its resource group or subscription); a new'
@@ -376,22 +265,12 @@ def run(module):
     finally:
         if sender is not None:
             transport.close()
-        if ledger is not None:
-            if not module.check_mode:
-                try:
-                    ledger.prune(params['ledger_retention_days'] * 86400)
-                except LedgerError as exc:
-                    module.warn('old rows of the delivery ledger were not removed this time: %s' % exc.msg)
-            ledger.close()
-    if location is not None:
-        result['ledger_requests'] = ledger.calls
-    return result
 
 
 def main():
     spec = auth_argspec()
     spec.update(ARGUMENT_SPEC)
-    run_module(spec, run, supports_check_mode=True, mutually_exclusive=[('metric', 'metrics', 'metrics_file')])
+    run_module(spec, run, supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE)
 
 
 if __name__ == '__main__':
