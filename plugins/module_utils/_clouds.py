@@ -21,6 +21,8 @@ CLOUDS = {
         'ingestion_audience': 'https://monitoring.azure.com/',
         # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
         'workspace_audience': 'https://monitor.azure.com',
+        # Azure Monitor workspace queries (its Prometheus query endpoint).
+        'prometheus_audience': 'https://prometheus.monitor.azure.com',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },
@@ -36,6 +38,9 @@ CLOUDS = {
         # Not confirmed by a public source; as for ingestion_audience.
         # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
         'workspace_audience': 'https://monitor.azure.us',
+        # Azure Monitor workspace queries (its Prometheus query endpoint).
+        # Not confirmed by a public source; as for ingestion_audience.
+        'prometheus_audience': 'https://prometheus.monitor.azure.us',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },
@@ -49,6 +54,9 @@ CLOUDS = {
         'ingestion_audience': 'https://monitoring.azure.cn/',
         # Azure Monitor workspace ingestion (Prometheus remote write to a data collection endpoint).
         'workspace_audience': 'https://monitor.azure.cn',
+        # Azure Monitor workspace queries (its Prometheus query endpoint).
+        # Not confirmed by a public source; as for ingestion_audience.
+        'prometheus_audience': 'https://prometheus.monitor.azure.cn',
         # Blob Storage (the shared delivery ledger): the same resource in every cloud.
         'storage_audience': 'https://storage.azure.com',
     },
