@@ -67,7 +67,7 @@ class Point:
     def summary(self):
         return {'index': self.index, 'namespace': self.namespace, 'metric': self.metric,
                 'dimensions': dict(zip(self.dim_names, self.dim_values)), 'time': format_utc(self.minute),
-                'dedupe_key': self.dedupe_key}
+                'dedupe_key': self.dedupe_key, 'count': self.count, 'sum': self.sum}
 
 
 def series_key(resource_id, namespace, metric, dim_names, dim_values, when):

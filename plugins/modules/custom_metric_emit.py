@@ -275,9 +275,11 @@ requests:
     - {request: 0, series: 2, bytes: 310, state: delivered, attempts: 1, status: 200, request_id: 5d1c...}
 series:
   description:
-    - One item per series with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key) and
-      C(status) (V(sent), V(would_send), V(skipped), V(unknown), V(unknown_skipped), V(failed), V(not_sent),
-      V(in_flight), V(not_recorded)).
+    - One item per series with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key),
+      C(count) and C(sum) (the aggregate sent), and C(status) (V(sent), V(would_send), V(skipped), V(unknown),
+      V(unknown_skipped), V(failed), V(not_sent), V(in_flight), V(not_recorded)).
+    - The items can be given as they are to O(azmon.metrics.custom_metric_info#module:expect) to read back what
+      was sent.
     - Every entry given has exactly one status, so the C(series_*) counts add up to RV(series_total).
     - All series when there are at most O(detail_limit); otherwise only those not delivered, up to O(detail_limit).
   returned: always

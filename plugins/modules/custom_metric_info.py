@@ -100,6 +100,21 @@ options:
     description:
       - With O(top), the aggregation that ranks the series and the direction, for example V(Total desc).
     type: str
+  expect:
+    description:
+      - Series-minutes Azure must hold, to check a read-back; the task fails naming every series whose count or
+        sum differs (or that Azure does not show yet), so that C(retries)/C(until) can wait out the ingestion
+        latency (a new series takes about 3 minutes).
+      - Each item has C(metric), C(dimensions) (a mapping), C(time) (the minute), C(count) and C(sum), and
+        C(namespace) unless O(namespace) is set. The items of RV(azmon.metrics.custom_metric_emit#module:series)
+        can be given as they are; those with a C(status) other than V(sent) are not checked (they were not sent
+        by that run at that minute). Other keys are ignored.
+      - The module chooses the reads (one per namespace and set of dimension names, per 20 metrics, over the
+        expected minutes, split by every dimension), so O(metrics), O(dimensions), O(start_time), O(end_time),
+        O(duration), O(top) and O(order_by) must not be set; only O(query=values).
+      - Series in Azure that are not expected are not checked; a series-minute sent twice reads twice its count.
+    type: list
+    elements: dict
 seealso:
   - module: azmon.metrics.custom_metric_emit
   - module: azmon.metrics.metrics_publisher_role
@@ -167,6 +182,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: One line saying what was read (rows, series and metrics, namespaces or definitions).
+  returned: success
+  type: str
+  sample: 12 row(s) in 2 series of 1 metric(s) read for 2026-11-22T10:00:00Z/2026-11-22T11:00:00Z
 values:
   description:
     - With O(query=values), one row per series and time that holds data, in the order Azure returned them.
@@ -209,6 +229,44 @@ values:
     average:
       description: Average value, when asked for.
       type: float
+expected:
+  description: With O(expect), one item per checked series-minute, in the order given.
+  returned: when O(expect) is set, also when the task fails because of it
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: Metric namespace.
+      type: str
+    metric:
+      description: Metric name.
+      type: str
+    dimensions:
+      description: Dimension name to value.
+      type: dict
+    time:
+      description: The minute, UTC ISO 8601.
+      type: str
+    sent_count:
+      description: The count expected.
+      type: float
+    sent_sum:
+      description: The sum expected.
+      type: float
+    read_count:
+      description: The count Azure returned (0 when it shows nothing).
+      type: float
+    read_sum:
+      description: The sum Azure returned (0 when it shows nothing).
+      type: float
+    match:
+      description: Whether both are equal (sums within a relative 1e-9).
+      type: bool
+mismatched:
+  description: With O(expect), how many checked series-minutes differ; the task fails when it is not 0.
+  returned: when O(expect) is set, also when the task fails because of it
+  type: int
+  sample: 0
 metrics:
   description: With O(query=values), one entry per metric asked for.
   returned: success
@@ -307,6 +365,13 @@ request_ids:
 '''
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._expect import (
+    compare,
+    failure,
+    parse_expected,
+    read_groups,
+    span_of,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import (
     MetricsReader,
     check_duration,
@@ -332,7 +397,10 @@ OWN_OPTIONS = {
     'dimensions': {'type': 'dict'},
     'top': {'type': 'int'},
     'order_by': {'type': 'str'},
+    'expect': {'type': 'list', 'elements': 'dict'},
 }
+
+MAX_METRIC_NAMES = 20
 
 
 def time_range(params):
@@ -358,6 +426,14 @@ def time_range(params):
 def check(params):
     """Every rule on the options, before anything is sent; returns the resource ID in normal form."""
     resource = parse_resource_id(params['resource_id'], option='resource_id')
+    if params.get('expect') is not None:
+        if params['query'] != 'values':
+            raise ValidationError('expect only applies to query=values', option='expect')
+        for option in ('metrics', 'dimensions', 'start_time', 'end_time', 'duration', 'top', 'order_by'):
+            if params.get(option) is not None:
+                raise ValidationError('%s cannot be used with expect: the expected series choose what is read'
+                                      % option, option=option)
+        return resource.id
     if params['query'] == 'values':
         for option in ('namespace', 'metrics'):
             if not params.get(option):
@@ -375,9 +451,41 @@ def check(params):
     return resource.id
 
 
+def read_expected(module, resource_id):
+    """The expect check: read the expected series-minutes back, compare, fail naming those that differ."""
+    params = module.params
+    expected = parse_expected(params['expect'], params.get('namespace'))
+    result = {'changed': False, 'expected': [], 'mismatched': 0, 'values': []}
+    if not expected:
+        result['msg'] = 'nothing to check: no expected series with status sent'
+        return result
+    start, end = span_of(expected)
+    span = timespan(start, end, None)
+    ctx = azure_context(module)
+    reader = MetricsReader(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
+    rows = []
+    for (namespace, dim_names), metric_names in sorted(read_groups(expected).items()):
+        names = sorted(metric_names)
+        top = max(10, len(expected))
+        for first in range(0, len(names), MAX_METRIC_NAMES):
+            _doc, got, _metrics = reader.values(resource_id, namespace, names[first:first + MAX_METRIC_NAMES],
+                                                span=span, interval='PT1M', aggregations=['Total', 'Count'],
+                                                dimensions=dict.fromkeys(dim_names, '*') or None,
+                                                top=top if dim_names else None)
+            rows.extend(got)
+    checks, mismatches = compare(expected, rows)
+    if mismatches:
+        raise failure(checks, mismatches)
+    result.update(expected=checks, values=rows, request_ids=[rid for rid in reader.request_ids if rid])
+    result['msg'] = '%d expected series-minute(s) read back with the count and sum sent' % len(checks)
+    return result
+
+
 def run(module):
     params = module.params
     resource_id = check(params)
+    if params.get('expect') is not None:
+        return read_expected(module, resource_id)
     result = {'changed': False}
     if params['query'] == 'values':
         span = time_range(params)
@@ -396,7 +504,19 @@ def run(module):
     else:
         result['definitions'] = reader.definitions(resource_id, params.get('namespace'))
     result['request_ids'] = [rid for rid in reader.request_ids if rid]
+    result['msg'] = summary(params, result)
     return result
+
+
+def summary(params, result):
+    """One line saying what was read."""
+    if params['query'] == 'namespaces':
+        return '%d metric namespace(s) of %s' % (len(result['namespaces']), params['resource_id'])
+    if params['query'] == 'definitions':
+        return '%d metric definition(s) in %s' % (len(result['definitions']), params.get('namespace') or 'the platform namespace')
+    return '%d row(s) in %d series of %d metric(s) read for %s' % (
+        len(result['values']), sum(m.get('series') or 0 for m in result['metrics']), len(result['metrics']),
+        result.get('timespan') or 'the time range')
 
 
 def main():

@@ -170,8 +170,8 @@ requests:
   elements: dict
 series:
   description:
-    - One item per entry with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key) and
-      C(status), as in M(azmon.metrics.custom_metric_emit); all of them up to O(detail_limit), else those not
+    - One item per entry with C(index), C(namespace), C(metric), C(dimensions), C(time), C(dedupe_key),
+      C(count), C(sum) and C(status), as in M(azmon.metrics.custom_metric_emit); all of them up to O(detail_limit), else those not
       delivered.
   returned: always
   type: list

@@ -40,3 +40,38 @@ def test_a_transport_failure_is_reported_not_raised(run_main):
     assert result['failed']
     assert 'Azure Monitor metrics (ARM)' in result['msg']
     assert 'not-a-real-token' not in str(result)
+
+
+@pytest.mark.parametrize('params, result, line', [
+    ({'query': 'values', 'resource_id': VM},
+     {'values': [{}, {}, {}], 'metrics': [{'series': 2}, {'series': 0}], 'timespan': '2026-11-22T10:00:00Z/2026-11-22T11:00:00Z'},
+     '3 row(s) in 2 series of 2 metric(s) read for 2026-11-22T10:00:00Z/2026-11-22T11:00:00Z'),
+    ({'query': 'namespaces', 'resource_id': VM}, {'namespaces': [{}, {}]}, '2 metric namespace(s) of ' + VM),
+    ({'query': 'definitions', 'resource_id': VM, 'namespace': 'Deployments'}, {'definitions': [{}]},
+     '1 metric definition(s) in Deployments'),
+    ({'query': 'definitions', 'resource_id': VM, 'namespace': None}, {'definitions': []},
+     '0 metric definition(s) in the platform namespace'),
+])
+def test_summary_says_what_was_read_in_one_line(params, result, line):
+    assert custom_metric_info.summary(params, result) == line
+
+
+@pytest.mark.parametrize('args, option, rule', [
+    ({'query': 'namespaces'}, 'expect', 'expect only applies to query=values'),
+    ({'metrics': ['m']}, 'metrics', 'metrics cannot be used with expect'),
+    ({'duration': 'PT1H'}, 'duration', 'duration cannot be used with expect'),
+    ({'expect': [{'metric': 'm', 'namespace': 'NS', 'time': '2026-12-03T19:31:00Z', 'count': 1}]}, 'expect',
+     'expect[0].sum must be a number'),
+])
+def test_expect_refusals_name_the_option_before_anything_is_sent(run_main, args, option, rule):
+    result = run_main(custom_metric_info, dict(dict(BASE, expect=[]), **args))
+    assert result['failed']
+    assert result['option'] == option
+    assert rule in result['msg']
+
+
+def test_expect_with_nothing_sent_reads_nothing(run_main):
+    result = run_main(custom_metric_info, dict(BASE, expect=[{'metric': 'm', 'status': 'skipped'}]))
+    assert not result.get('failed'), result
+    assert result['expected'] == [] and result['mismatched'] == 0
+    assert result['msg'] == 'nothing to check: no expected series with status sent'
