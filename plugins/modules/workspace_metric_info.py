@@ -178,7 +178,7 @@ rows:
           type: dict
       sample: {namespace: QueueProcessing, metric: QueueDepth, aggregate: sum, resource_id: /subscriptions/0/x,
                dimensions: {QueueName: images}}
-series:
+series_count:
   description: How many series the answer holds.
   returned: success
   type: int
@@ -274,7 +274,7 @@ def run(module):
     check_connection(endpoint, ctx.http.validate_certs, ctx.http.ca_path, ctx.environ)
     reader = PrometheusReader(ctx.http, endpoint, ctx.token_source('prometheus_audience'))
     result_type, rows, series = reader.query(kind, fields, params['names'])
-    return {'changed': False, 'rows': rows, 'series': series, 'result_type': result_type, 'query': query,
+    return {'changed': False, 'rows': rows, 'series_count': series, 'result_type': result_type, 'query': query,
             'request_ids': [rid for rid in reader.request_ids if rid],
             'msg': '%d row(s) in %d series from the %s query %s' % (len(rows), series, kind, query)}
 
