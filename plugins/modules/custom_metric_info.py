@@ -149,14 +149,14 @@ EXAMPLES = r'''
     dimensions:
       Stage: "*"
   register: smoke
-  until: smoke['values'] | selectattr('dimensions.Stage', 'equalto', 'canary') | list | length > 0
+  until: smoke.rows | selectattr('dimensions.Stage', 'equalto', 'canary') | list | length > 0
   retries: 20
   delay: 15
 
 - name: Gate the deployment on it
   ansible.builtin.assert:
     that:
-      - smoke['values'] | selectattr('dimensions.Stage', 'equalto', 'canary') | map(attribute='count') | sum >= 1
+      - smoke.rows | selectattr('dimensions.Stage', 'equalto', 'canary') | map(attribute='count') | sum >= 1
 
 - name: Totals of two queues only, per five minutes, over the last two hours
   azmon.metrics.custom_metric_info:
@@ -187,7 +187,7 @@ msg:
   returned: success
   type: str
   sample: 12 row(s) in 2 series of 1 metric(s) read for 2026-11-22T10:00:00Z/2026-11-22T11:00:00Z
-values:
+rows:
   description:
     - With O(query=values), one row per series and time that holds data, in the order Azure returned them.
   returned: success
@@ -476,7 +476,7 @@ def read_expected(module, resource_id):
     checks, mismatches = compare(expected, rows)
     if mismatches:
         raise failure(checks, mismatches)
-    result.update(expected=checks, values=rows, request_ids=[rid for rid in reader.request_ids if rid])
+    result.update(expected=checks, rows=rows, request_ids=[rid for rid in reader.request_ids if rid])
     result['msg'] = '%d expected series-minute(s) read back with the count and sum sent' % len(checks)
     return result
 
@@ -497,7 +497,7 @@ def run(module):
         doc, rows, metrics = reader.values(resource_id, params['namespace'], params['metrics'], span=span,
                                            interval=params['interval'], aggregations=aggregations,
                                            dimensions=params.get('dimensions'), top=params.get('top'), orderby=orderby)
-        result.update(values=rows, metrics=metrics, timespan=doc.get('timespan'), interval=doc.get('interval'),
+        result.update(rows=rows, metrics=metrics, timespan=doc.get('timespan'), interval=doc.get('interval'),
                       resource_region=doc.get('resourceregion'))
     elif params['query'] == 'namespaces':
         result['namespaces'] = reader.namespaces(resource_id)
@@ -515,7 +515,7 @@ def summary(params, result):
     if params['query'] == 'definitions':
         return '%d metric definition(s) in %s' % (len(result['definitions']), params.get('namespace') or 'the platform namespace')
     return '%d row(s) in %d series of %d metric(s) read for %s' % (
-        len(result['values']), sum(m.get('series') or 0 for m in result['metrics']), len(result['metrics']),
+        len(result['rows']), sum(m.get('series') or 0 for m in result['metrics']), len(result['metrics']),
         result.get('timespan') or 'the time range')
 
 

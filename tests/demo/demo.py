@@ -131,7 +131,7 @@ def read_back(args, emulator, queries, start, end, log_path):
                       for q in queries],
              'register': 'read', 'no_log': False},
             {'name': 'Keep the rows', 'ansible.builtin.copy': {
-                'content': "{{ read.results | map(attribute='values') | list | to_json }}", 'dest': out_file,
+                'content': "{{ read.results | map(attribute='rows') | list | to_json }}", 'dest': out_file,
                 'mode': '0600'}},
         ],
     }]

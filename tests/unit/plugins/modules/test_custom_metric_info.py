@@ -44,7 +44,7 @@ def test_a_transport_failure_is_reported_not_raised(run_main):
 
 @pytest.mark.parametrize('params, result, line', [
     ({'query': 'values', 'resource_id': VM},
-     {'values': [{}, {}, {}], 'metrics': [{'series': 2}, {'series': 0}], 'timespan': '2026-11-22T10:00:00Z/2026-11-22T11:00:00Z'},
+     {'rows': [{}, {}, {}], 'metrics': [{'series': 2}, {'series': 0}], 'timespan': '2026-11-22T10:00:00Z/2026-11-22T11:00:00Z'},
      '3 row(s) in 2 series of 2 metric(s) read for 2026-11-22T10:00:00Z/2026-11-22T11:00:00Z'),
     ({'query': 'namespaces', 'resource_id': VM}, {'namespaces': [{}, {}]}, '2 metric namespace(s) of ' + VM),
     ({'query': 'definitions', 'resource_id': VM, 'namespace': 'Deployments'}, {'definitions': [{}]},
