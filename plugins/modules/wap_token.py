@@ -99,6 +99,7 @@ notes:
   - A refusal names what to fix; bad credentials (the site's C(ID3242) fault, or HTTP 401 after Windows sign-in)
     name O(password), an unknown relying party names O(realm), and a stale request says to synchronise the clocks.
 requirements:
+  - requests >= 2.25.0
   - pyspnego (only for O(authentication=windows))
 seealso:
   - module: azmon.metrics.addon_metrics_info
