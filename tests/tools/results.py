@@ -11,9 +11,11 @@ the `make test` check it belongs to (environment AZMON_CHECK, set by run_checks.
 How results are counted (--kind):
   check        a single check (ansible-lint, changelog lint, build): 1 passed or 1 failed
   pytest       the test cases of the junit XML file given with --junit (written by pytest)
-  junit-dir    the test cases of every *.xml in --junit-dir, emptied before the run: ansible-test
-               sanity --junit writes one per sanity test (and Python version), ansible-test units
-               one per Python with the pytest test cases
+  junit-dir    the test cases of ansible-test's own XML files in --junit-dir (ansible-test-*.xml, python*-units.xml),
+               emptied of them before the run: ansible-test sanity --junit writes one per sanity test (and
+               Python version), ansible-test units one per Python with the pytest test cases. Other files there
+               (ansible-playbook's junit callback writes one per play of an integration target running in
+               the same collection copy) are neither counted nor removed
   integration  one per ansible-test integration target: the passed ones from the newest
                integration-*.json in --data-dir, the failed ones from ansible-test's closing error
 In every kind, a command that exits non-zero although no failed test was counted (it crashed, or a
@@ -56,6 +58,12 @@ def write_result(directory: str, result: dict) -> None:
     with open(path + '.tmp', 'w', encoding='utf-8') as handle:
         json.dump(result, handle, indent=2)
     os.replace(path + '.tmp', path)
+
+
+def ansible_test_junit_files(junit_dir):
+    """The XML files ansible-test sanity and units write into ``junit_dir``, sorted."""
+    names = glob.glob(os.path.join(junit_dir, 'ansible-test-*.xml')) + glob.glob(os.path.join(junit_dir, 'python*-units.xml'))
+    return sorted(names)
 
 
 def count_junit_files(paths: list[str]) -> tuple[int, int, int, list[str]]:
@@ -139,7 +147,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.kind == 'junit-dir':
         if not args.junit_dir:
             sys.exit('results.py run: --kind junit-dir needs --junit-dir')
-        for old in glob.glob(os.path.join(args.junit_dir, '*.xml')):
+        for old in ansible_test_junit_files(args.junit_dir):
             os.unlink(old)
     if args.kind == 'pytest':
         if not args.junit:
@@ -175,7 +183,7 @@ def command_run(args: argparse.Namespace) -> int:
             status = 0
             note = 'no tests collected'
     elif args.kind == 'junit-dir':
-        passed, failed, skipped, failed_names = count_junit_files(sorted(glob.glob(os.path.join(args.junit_dir, '*.xml'))))
+        passed, failed, skipped, failed_names = count_junit_files(ansible_test_junit_files(args.junit_dir))
     elif args.kind == 'integration':
         passed, failed, failed_names, target_seconds = count_integration(args.data_dir, output)
 
