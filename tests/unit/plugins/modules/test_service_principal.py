@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.azmon.metrics.plugins.module_utils import _app_credentials
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
 from ansible_collections.azmon.metrics.plugins.modules import service_principal
-from ansible_collections.azmon.metrics.plugins.modules.service_principal import (
+from ansible_collections.azmon.metrics.plugins.module_utils._registration import (
     Registration,
     check_options,
     derived_unique_name,
