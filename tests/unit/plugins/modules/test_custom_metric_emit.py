@@ -5,80 +5,46 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import sys
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-
-from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError  # noqa: E402
-from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit  # noqa: E402
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError
+from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
-
-
-def jwt(claims):
-    def enc(doc):
-        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
-    return '%s.%s.sig' % (enc({'alg': 'RS256', 'typ': 'JWT'}), enc(claims))
-
-
-TOKEN = jwt({'aud': 'https://monitoring.azure.com/', 'oid': 'oid-123', 'appid': 'app-456', 'exp': time.time() + 3600})
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = TlsScriptedServer(tmp_path)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def args(server, tmp_path):
-    def make(**extra):
-        base = {'resource_id': RID, 'region': 'East US', 'namespace': 'NS', 'access_token': TOKEN,
-                'ingestion_endpoint': server.url + '/{region}', 'ca_path': server.cert,
-                'ledger_path': str(tmp_path / 'ledger.sqlite3')}
-        base.update(extra)
-        return base
-    return make
 
 
 def documents(server):
     return [json.loads(line) for body in server.received for line in body.decode().splitlines()]
 
 
-def test_one_metric_then_idempotent(run_main, server, args):
-    result = run_main(custom_metric_emit, args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
+def test_one_metric_then_idempotent(run_main, server, emit_args, ingest_token):
+    result = run_main(custom_metric_emit, emit_args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
     assert result['changed'] is True and result['series_sent'] == 1 and result['requests_sent'] == 1
     assert result['url'] == server.url + '/eastus' + RID + '/metrics'
     assert server.requests[0]['path'] == '/eastus' + RID + '/metrics'
     (doc,) = documents(server)
     assert doc['data']['baseData']['series'] == [{'dimValues': ['q1'], 'min': 5, 'max': 5, 'sum': 5, 'count': 1}]
     assert result['series'][0]['status'] == 'sent'
-    assert TOKEN not in json.dumps(result)
+    assert ingest_token not in json.dumps(result)
 
-    again = run_main(custom_metric_emit, args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
+    again = run_main(custom_metric_emit, emit_args(metric='QueueDepth', value=5, dimensions={'Queue': 'q1'}))
     assert again['changed'] is False and again['series_skipped'] == 1 and again['requests_sent'] == 0
     assert len(server.requests) == 1
 
 
-def test_check_mode_sends_and_writes_nothing(run_main, server, args, tmp_path):
-    result = run_main(custom_metric_emit, args(metric='m', values=[1, 2, 3], _ansible_check_mode=True))
+def test_check_mode_sends_and_writes_nothing(run_main, server, emit_args, tmp_path):
+    result = run_main(custom_metric_emit, emit_args(metric='m', values=[1, 2, 3], _ansible_check_mode=True))
     assert result['changed'] is True and result['series_would_send'] == 1
     assert result['payloads'][0][0]['data']['baseData']['series'][0] == {'min': 1, 'max': 3, 'sum': 6, 'count': 3}
     assert server.requests == []
     assert not (tmp_path / 'ledger.sqlite3').exists()
 
 
-def test_invalid_entry_sends_nothing(run_main, server, args):
-    result = run_main(custom_metric_emit, args(metrics=[{'metric': 'ok', 'value': 1}, {'metric': 'bad', 'value': 'nan'}]))
+def test_invalid_entry_sends_nothing(run_main, server, emit_args):
+    result = run_main(custom_metric_emit, emit_args(metrics=[{'metric': 'ok', 'value': 1}, {'metric': 'bad', 'value': 'nan'}]))
     assert result['failed'] is True
     assert 'metrics[1] (bad): value must be a finite number' in result['msg']
     assert server.requests == []
@@ -93,8 +59,8 @@ def test_invalid_entry_sends_nothing(run_main, server, args):
     ({'metrics': [], 'metric': None, 'value': None}, ['at least one entry']),
     ({'metrics': [{'metric': 'x', 'value': 1}], 'value': None}, ['metrics', 'metric']),
 ])
-def test_bad_options(run_main, server, args, extra, words):
-    params = args(metric='m', value=1)
+def test_bad_options(run_main, server, emit_args, extra, words):
+    params = emit_args(metric='m', value=1)
     params.update(extra)
     params = {k: v for k, v in params.items() if v is not None}
     result = run_main(custom_metric_emit, params)
@@ -105,61 +71,61 @@ def test_bad_options(run_main, server, args, extra, words):
     assert server.requests == []
 
 
-def test_unknown_is_recorded_and_not_resent(run_main, server, args):
+def test_unknown_is_recorded_and_not_resent(run_main, server, emit_args):
     server.script = [('ok', 500, {'x-ms-request-id': 'boom'}, {'error': {'code': 'InternalServerError', 'message': 'x'}})]
-    first = run_main(custom_metric_emit, args(metric='m', value=1))
+    first = run_main(custom_metric_emit, emit_args(metric='m', value=1))
     assert first['failed'] is True and first['series_unknown'] == 1 and first['changed'] is True
     assert 'UNKNOWN' in first['msg'] and 'metrics[0] NS/m' in first['msg'] and 'boom' in first['msg']
-    second = run_main(custom_metric_emit, args(metric='m', value=1))
+    second = run_main(custom_metric_emit, emit_args(metric='m', value=1))
     assert second.get('failed') is not True and second['series_unknown_skipped'] == 1 and second['changed'] is False
     assert len(server.requests) == 1
-    third = run_main(custom_metric_emit, args(metric='m', value=1, resend_unknown=True))
+    third = run_main(custom_metric_emit, emit_args(metric='m', value=1, resend_unknown=True))
     assert third['series_sent'] == 1 and len(server.requests) == 2
 
 
-def test_403_names_principal_resource_and_role(run_main, server, args):
+def test_403_names_principal_resource_and_role(run_main, server, emit_args):
     server.script = [('early', 403, {}, b'{"error":{"code":"AuthorizationFailed","message":"no write"}}')]
-    result = run_main(custom_metric_emit, args(metrics=[{'metric': 'a', 'value': 1}, {'metric': 'b', 'value': 2}]))
+    result = run_main(custom_metric_emit, emit_args(metrics=[{'metric': 'a', 'value': 1}, {'metric': 'b', 'value': 2}]))
     assert result['failed'] is True and result['changed'] is False
     for word in ('app-456', 'oid-123', RID, 'Monitoring Metrics Publisher', '10 minutes'):
         assert word in result['msg']
     assert result['series_failed'] + result['series_not_sent'] == 2
 
 
-def test_splitting_stops_after_a_systemic_error(run_main, server, args):
+def test_splitting_stops_after_a_systemic_error(run_main, server, emit_args):
     server.script = [('early', 404, {}, b'{"error":{"code":"NotFound","message":"no such resource"}}')]
     metrics = [{'metric': 'm', 'value': i, 'dimensions': {'Host': 'h%04d' % i}} for i in range(400)]
-    result = run_main(custom_metric_emit, args(metrics=metrics, max_request_bytes=4096))
+    result = run_main(custom_metric_emit, emit_args(metrics=metrics, max_request_bytes=4096))
     assert result['failed'] is True and result['requests_planned'] > 3
     assert len(server.requests) == 1 and result['series_not_sent'] > 0
     assert result['series_truncated'] is True and len(result['series']) == 100
 
 
-def test_dedupe_false_sends_every_time(run_main, server, args, tmp_path):
+def test_dedupe_false_sends_every_time(run_main, server, emit_args, tmp_path):
     for attempt in range(2):
-        assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe=False))['series_sent'] == 1
+        assert run_main(custom_metric_emit, emit_args(metric='m', value=1, dedupe=False))['series_sent'] == 1
     assert len(server.requests) == 2
     assert not (tmp_path / 'ledger.sqlite3').exists()
 
 
-def test_dedupe_key(run_main, server, args):
+def test_dedupe_key(run_main, server, emit_args):
     now = int(time.time())
-    assert run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now))['series_sent'] == 1
-    again = run_main(custom_metric_emit, args(metric='m', value=1, dedupe_key='src-1', time=now - 120))
+    assert run_main(custom_metric_emit, emit_args(metric='m', value=1, dedupe_key='src-1', time=now))['series_sent'] == 1
+    again = run_main(custom_metric_emit, emit_args(metric='m', value=1, dedupe_key='src-1', time=now - 120))
     assert again['series_skipped'] == 1 and len(server.requests) == 1
 
 
-def test_a_batch_dedupe_key_over_several_requests_delivers_every_minute_once(run_main, server, args):
+def test_a_batch_dedupe_key_over_several_requests_delivers_every_minute_once(run_main, server, emit_args):
     # one key for the batch, five minutes of each of 40 series, 4 KiB requests: every series-minute arrives once,
     # and the same batch again sends nothing
     now = int(time.time()) // 60 * 60
     metrics = [{'metric': 'Load', 'value': 1, 'time': now - 60 * m, 'dimensions': {'Host': 'h%02d' % h}}
                for h in range(40) for m in range(5)]
-    first = run_main(custom_metric_emit, args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
+    first = run_main(custom_metric_emit, emit_args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
     assert first['series_sent'] == 200 and first['requests_planned'] > 2
     got = sorted((d['time'], s['dimValues'][0]) for d in documents(server) for s in d['data']['baseData']['series'])
     assert len(got) == len(set(got)) == 200
-    again = run_main(custom_metric_emit, args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
+    again = run_main(custom_metric_emit, emit_args(metrics=metrics, dedupe_key='batch-1', max_request_bytes=4096))
     assert again['changed'] is False and again['series_skipped'] == 200
     assert len(server.requests) == first['requests_sent']
     assert all(item['dedupe_key'] == 'batch-1' for item in again['series'][:3])
@@ -171,10 +137,10 @@ def test_a_batch_dedupe_key_over_several_requests_delivers_every_minute_once(run
     ('m.ndjson', '{"metric": "a", "value": 1}\n\n{"metric": "b", "values": [1, 2]}\n'),
     ('m.yml', '- metric: a\n  value: 1\n- metric: b\n  values: [1, 2]\n'),
 ])
-def test_metrics_file(run_main, server, args, tmp_path, name, content):
+def test_metrics_file(run_main, server, emit_args, tmp_path, name, content):
     path = tmp_path / name
     path.write_text(content)
-    result = run_main(custom_metric_emit, args(metrics_file=str(path)))
+    result = run_main(custom_metric_emit, emit_args(metrics_file=str(path)))
     assert result['series_sent'] == 2
     assert sorted(d['data']['baseData']['metric'] for d in documents(server)) == ['a', 'b']
 
@@ -186,18 +152,18 @@ def test_metrics_file(run_main, server, args, tmp_path, name, content):
     ('m.json', '[]', ['metrics_file must hold at least one entry']),
     ('m.json', '[{"metric": "a", "value": "x"}]', ['metrics[0] (a): value must be a finite number']),
 ])
-def test_bad_metrics_file(run_main, server, args, tmp_path, name, content, words):
+def test_bad_metrics_file(run_main, server, emit_args, tmp_path, name, content, words):
     path = tmp_path / name
     path.write_text(content)
-    result = run_main(custom_metric_emit, args(metrics_file=str(path)))
+    result = run_main(custom_metric_emit, emit_args(metrics_file=str(path)))
     assert result['failed'] is True
     for word in words:
         assert word in result['msg']
     assert server.requests == []
 
 
-def test_missing_metrics_file(run_main, server, args, tmp_path):
-    result = run_main(custom_metric_emit, args(metrics_file=str(tmp_path / 'none.json')))
+def test_missing_metrics_file(run_main, server, emit_args, tmp_path):
+    result = run_main(custom_metric_emit, emit_args(metrics_file=str(tmp_path / 'none.json')))
     assert result['failed'] is True and 'metrics_file: cannot read' in result['msg']
 
 
@@ -225,11 +191,11 @@ def _bad_files(tmp_path):
     ({'access_token': None, 'client_id': 'c', 'tenant': 't', 'federated_token_file': 'EMPTY'},
      'federated_token_file', 'is empty'),
 ])
-def test_bad_local_files_fail_naming_the_option_before_anything(run_main, server, args, tmp_path, extra, option,
-                                                                words):
+def test_bad_local_files_fail_naming_the_option_before_anything(run_main, server, emit_args, tmp_path, extra,
+                                                                option, words):
     notpem, empty = _bad_files(tmp_path)
     names = {'NOTPEM': str(notpem), 'EMPTY': str(empty), 'DIR': str(tmp_path)}
-    params = args(metric='m', value=1)
+    params = emit_args(metric='m', value=1)
     params.update({k: names.get(v, v) if isinstance(v, str) else v for k, v in extra.items()})
     params = {k: v for k, v in params.items() if v is not None}
     result = run_main(custom_metric_emit, params)
@@ -241,27 +207,27 @@ def test_bad_local_files_fail_naming_the_option_before_anything(run_main, server
     assert not (tmp_path / 'ledger.sqlite3').exists()
 
 
-def test_validate_certs_false_warns(run_main, server, args):
-    result = run_main(custom_metric_emit, args(metric='m', value=1, validate_certs=False))
+def test_validate_certs_false_warns(run_main, server, emit_args):
+    result = run_main(custom_metric_emit, emit_args(metric='m', value=1, validate_certs=False))
     assert result['series_sent'] == 1
     assert 'validate_certs is false' in json.dumps(result.get('warnings')), result.get('warnings')
 
 
-def test_unicode_resource_names_are_percent_encoded(run_main, server, args):
+def test_unicode_resource_names_are_percent_encoded(run_main, server, emit_args):
     rid = ('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-\u00fcml\u00e4ut'
            '/providers/Microsoft.Compute/virtualMachines/vm-\u65e5\u672c')
-    result = run_main(custom_metric_emit, args(resource_id=rid, metric='m', value=1))
+    result = run_main(custom_metric_emit, emit_args(resource_id=rid, metric='m', value=1))
     assert result['series_sent'] == 1, result
     assert server.requests[0]['path'] == ('/eastus/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/'
                                           'rg-%C3%BCml%C3%A4ut/providers/Microsoft.Compute/virtualMachines/'
                                           'vm-%E6%97%A5%E6%9C%AC/metrics')
 
 
-def test_a_ledger_that_cannot_be_pruned_keeps_the_result_and_warns(run_main, server, args, monkeypatch):
+def test_a_ledger_that_cannot_be_pruned_keeps_the_result_and_warns(run_main, server, emit_args, monkeypatch):
     def full(self, older_than_seconds):
         raise LedgerError('cannot write the delivery ledger %s: database or disk is full' % self.path)
     monkeypatch.setattr(Ledger, 'prune', full)
-    result = run_main(custom_metric_emit, args(metric='m', value=1))
+    result = run_main(custom_metric_emit, emit_args(metric='m', value=1))
     assert result.get('failed') is not True and result['series_sent'] == 1
     warnings = [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
     assert any('were not removed' in w and 'disk is full' in w for w in warnings), warnings

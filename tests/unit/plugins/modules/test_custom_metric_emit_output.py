@@ -5,48 +5,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import sys
-import time
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-
-from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit  # noqa: E402
-
-RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
-
-
-def jwt(claims):
-    def enc(doc):
-        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
-    return '%s.%s.sig' % (enc({'alg': 'RS256', 'typ': 'JWT'}), enc(claims))
-
-
-TOKEN = jwt({'aud': 'https://monitoring.azure.com/', 'oid': 'oid-1', 'appid': 'app-1', 'exp': time.time() + 3600})
+from ansible_collections.azmon.metrics.plugins.modules import custom_metric_emit
 
 
 @pytest.fixture
-def server(tmp_path):
-    srv = TlsScriptedServer(tmp_path)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def args(server, tmp_path):
+def args(emit_args):
+    """custom_metric_emit's options (conftest.py's emit_args) with five metrics by default."""
     def make(**extra):
-        base = {'resource_id': RID, 'region': 'East US', 'namespace': 'NS', 'access_token': TOKEN,
-                'ingestion_endpoint': server.url + '/{region}', 'ca_path': server.cert,
-                'ledger_path': str(tmp_path / 'ledger.sqlite3'),
-                'metrics': [{'metric': 'm%d' % n, 'value': n} for n in range(5)]}
-        base.update(extra)
-        return base
+        return emit_args(**dict({'metrics': [{'metric': 'm%d' % n, 'value': n} for n in range(5)]}, **extra))
     return make
 
 

@@ -6,28 +6,15 @@
 from __future__ import annotations
 
 import builtins
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-
-from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible_collections.azmon.metrics.plugins.modules import workspace_metric_emit  # noqa: E402
+from ansible_collections.azmon.metrics.plugins.modules import workspace_metric_emit
 
 cramjam = pytest.importorskip('cramjam', reason='cramjam is a requirement of workspace_metric_emit')
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 DCR = 'dcr-0123456789abcdef0123456789abcdef'
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = TlsScriptedServer(tmp_path)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
