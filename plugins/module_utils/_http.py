@@ -9,6 +9,7 @@ missing library becomes a clear error at run time instead of an import failure.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import math
@@ -348,15 +349,21 @@ class RetryPolicy:
         return wait
 
 
+@dataclasses.dataclass
 class Response:
-    """What the client returns: status, headers, body bytes, decoded JSON on demand."""
+    """A final HTTP answer: status, headers, body bytes, decoded JSON on demand.
 
-    def __init__(self, status, headers, body, request_id=None, client_request_id=None):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.request_id = request_id
-        self.client_request_id = client_request_id
+    ``body_sent`` is ``False`` when the answer came before the request body
+    was written (the ingestion transport waits for ``100 Continue``), so the
+    service cannot have acted on the body.
+    """
+
+    status: int
+    headers: dict
+    body: bytes
+    request_id: str | None = None
+    client_request_id: str | None = None
+    body_sent: bool = True
 
     def json(self):
         if not self.body:

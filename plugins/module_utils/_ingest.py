@@ -37,6 +37,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._http import (
     CLIENT_REQUEST_ID_HEADER,
     RETRY,
     USER_AGENT,
+    Response,
     check_connection,
     classify_status,
     decode_error,
@@ -46,8 +47,8 @@ from ansible_collections.azmon.metrics.plugins.module_utils._http import (
     quote_path,
     request_id_from,
 )
+from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, FAILED, UNKNOWN
 
-DELIVERED, FAILED, UNKNOWN = 'delivered', 'failed', 'unknown'
 # Answers after which every further request to this endpoint would fail the same way.
 SYSTEMIC_STATUSES = (401, 403, 404)
 SYSTEMIC_CODES = ('RegionMismatch', 'InvalidAudience', 'AuthorizationFailed', 'AuthenticationFailed')
@@ -63,16 +64,6 @@ class NotDelivered(Exception):
 
 class MaybeDelivered(Exception):
     """The whole body was written and no answer came back: the service may have ingested it."""
-
-
-class Answer:
-    """A final HTTP answer; ``body_sent`` is ``False`` when it came before the body was written."""
-
-    def __init__(self, status, headers, body, body_sent=True):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        self.body_sent = body_sent
 
 
 class _ChainRaw(io.RawIOBase):
@@ -221,7 +212,7 @@ class IngestionTransport:
             try:
                 resp = http.client.HTTPResponse(_Replay(early, conn.sock), method='POST')
                 resp.begin()
-                answer = Answer(resp.status, dict(resp.getheaders()), resp.read(), body_sent=False)
+                answer = Response(resp.status, dict(resp.getheaders()), resp.read(), body_sent=False)
             except (OSError, http.client.HTTPException) as exc:
                 raise NotDelivered('unreadable answer before the body was sent: %s' % _describe(exc)) from None
             finally:
@@ -235,7 +226,7 @@ class IngestionTransport:
             raise NotDelivered('connection broke while the body was being sent: %s' % _describe(exc)) from None
         try:
             resp = conn.getresponse()
-            answer = Answer(resp.status, dict(resp.getheaders()), resp.read())
+            answer = Response(resp.status, dict(resp.getheaders()), resp.read())
         except socket.timeout:
             self._drop(key)
             raise MaybeDelivered('no answer within %gs after the body was sent' % self.timeout) from None
