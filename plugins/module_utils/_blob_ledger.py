@@ -42,7 +42,8 @@ import zlib
 
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, MissingLibraryError, ServiceError
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, PENDING, UNKNOWN, Ledger, LedgerError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError
+from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, PENDING, UNKNOWN
 
 SHARDS = 4
 CLAIM_SECONDS = 1800

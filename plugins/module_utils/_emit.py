@@ -12,30 +12,23 @@ from __future__ import annotations
 import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import (
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import Outcome, monotonic_deadline
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError, owner_alive, owner_id
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_REQUEST_BYTES, pack
+from ansible_collections.azmon.metrics.plugins.module_utils._states import (
     DELIVERED,
     FAILED,
+    IN_FLIGHT,
+    NOT_RECORDED,
+    NOT_SENT,
+    PENDING,
+    SENT,
+    SKIPPED,
     UNKNOWN,
-    Outcome,
-    monotonic_deadline,
+    UNKNOWN_SKIPPED,
+    WOULD_SEND,
 )
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
-    DELIVERED as L_DELIVERED,
-    PENDING as L_PENDING,
-    UNKNOWN as L_UNKNOWN,
-    LedgerError,
-    owner_alive,
-    owner_id,
-)
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_REQUEST_BYTES, pack
 
-SENT = 'sent'
-SKIPPED = 'skipped'          # delivered by an earlier run
-UNKNOWN_SKIPPED = 'unknown_skipped'  # an earlier run could not tell; not re-sent without resend_unknown
-IN_FLIGHT = 'in_flight'      # another live process is sending it right now
-NOT_SENT = 'not_sent'        # left out after a failure that would repeat for every request
-NOT_RECORDED = 'not_recorded'  # went out (delivered or unknown), but the ledger could not record it
-WOULD_SEND = 'would_send'    # check mode
 STALE_PENDING_SECONDS = 3600
 
 
@@ -88,13 +81,13 @@ class Emission:
             for point in points:
                 row = known.get(point.key)
                 state = row[0] if row else None
-                if state == L_PENDING and self.is_abandoned(row[1], row[2]):
-                    state = L_UNKNOWN      # its sender died mid-request (check mode only: a real run settled it)
-                if state is None or (state == L_UNKNOWN and self.resend_unknown):
+                if state == PENDING and self.is_abandoned(row[1], row[2]):
+                    state = UNKNOWN      # its sender died mid-request (check mode only: a real run settled it)
+                if state is None or (state == UNKNOWN and self.resend_unknown):
                     to_send.append(point)
-                elif state == L_DELIVERED:
+                elif state == DELIVERED:
                     self.status[point.index] = SKIPPED
-                elif state == L_UNKNOWN:
+                elif state == UNKNOWN:
                     self.status[point.index] = UNKNOWN_SKIPPED
                 else:
                     waiting.append(point)
@@ -169,17 +162,17 @@ class Emission:
             except BaseException:
                 # Not one of ours (a bug, an interrupt): settle the claim as truthfully as the sender can tell,
                 # so that neither this series' rerun nor another process waits on it, then let it through.
-                self._release(inflight, keys, L_UNKNOWN if getattr(self.sender, 'in_doubt', True) else None)
+                self._release(inflight, keys, UNKNOWN if getattr(self.sender, 'in_doubt', True) else None)
                 raise
             if self.ledger is not None:
-                settled = {DELIVERED: L_DELIVERED, UNKNOWN: L_UNKNOWN, FAILED: None}[outcome.state]
+                settled = None if outcome.state == FAILED else outcome.state   # nothing to remember of a failure
                 try:
                     self.ledger.finish(inflight, keys, settled, outcome.request_id or outcome.client_request_id)
                 except LedgerError as exc:
                     # The claim stays in the ledger: other runs see these series in flight, then unknown, and
                     # never send them again silently.
                     ledger_error = self.ledger_error = exc
-            state = {DELIVERED: SENT, UNKNOWN: UNKNOWN, FAILED: FAILED}[outcome.state]
+            state = SENT if outcome.state == DELIVERED else outcome.state
             if ledger_error is not None and state != FAILED:
                 state = NOT_RECORDED
             for point in req.points:
@@ -255,7 +248,7 @@ class Emission:
 
     def _without(self, req, others, number):
         """``req`` without the series ``others`` holds (marked accordingly), or ``None`` when none is left."""
-        status = {L_DELIVERED: SKIPPED, L_UNKNOWN: UNKNOWN_SKIPPED}
+        status = {DELIVERED: SKIPPED, UNKNOWN: UNKNOWN_SKIPPED}
         remaining = []
         for point in req.points:
             if point.key in others:

@@ -29,8 +29,8 @@ import sqlite3
 import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ConfigError
+from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, PENDING, UNKNOWN
 
-PENDING, DELIVERED, UNKNOWN = 'pending', 'delivered', 'unknown'
 DEFAULT_PATH = '~/.ansible/azmon_metrics/ledger.sqlite3'
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 on old builds
 

@@ -22,8 +22,8 @@ import math
 import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, UNKNOWN
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import DIMENSION_NAME_RE
+from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, UNKNOWN
 from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFormatError, format_utc, parse_iso
 
 DEFAULT_WAIT = 180           # seconds after a series became unknown before it is read back

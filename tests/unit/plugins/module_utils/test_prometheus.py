@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import sys
 
 import pytest
 
@@ -27,8 +29,9 @@ from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
 )
 
 cramjam = pytest.importorskip('cramjam', reason='cramjam is a requirement of the remote write path')
-descriptor_pb2 = pytest.importorskip('google.protobuf.descriptor_pb2', reason='protobuf is a requirement too')
-from google.protobuf import descriptor_pool, message_factory  # noqa: E402  pylint: disable=wrong-import-position
+pytest.importorskip('google.protobuf', reason='protobuf is a requirement too')
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'emulator'))
+from azmon_emulator.testing import remote_write_class  # noqa: E402  pylint: disable=wrong-import-position
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=UTC)
@@ -40,29 +43,10 @@ def points(entries, **defaults):
     return build_points(entries, RID, now=NOW, defaults=defaults)
 
 
-# --- an independent decoder: the remote write 1.0 messages written out here, parsed by protobuf itself ---------
-
-def _decoder():
-    f = descriptor_pb2.FieldDescriptorProto
-    proto = descriptor_pb2.FileDescriptorProto(name='test_remote.proto', package='prom_test', syntax='proto3')
-    w = proto.message_type.add(name='WriteRequest')
-    w.field.add(name='timeseries', number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.TimeSeries')
-    t = proto.message_type.add(name='TimeSeries')
-    t.field.add(name='labels', number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.Label')
-    t.field.add(name='samples', number=2, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name='.prom_test.Sample')
-    label = proto.message_type.add(name='Label')
-    label.field.add(name='name', number=1, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
-    label.field.add(name='value', number=2, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
-    s = proto.message_type.add(name='Sample')
-    s.field.add(name='value', number=1, type=f.TYPE_DOUBLE, label=f.LABEL_OPTIONAL)
-    s.field.add(name='timestamp', number=2, type=f.TYPE_INT64, label=f.LABEL_OPTIONAL)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName('prom_test.WriteRequest'))
-
+# --- an independent decoder: remote write 1.0 as the emulator's testing helper writes it out, parsed by protobuf ---
 
 def decode(body):
-    message = _decoder().FromString(bytes(cramjam.snappy.decompress_raw(body)))
+    message = remote_write_class().FromString(bytes(cramjam.snappy.decompress_raw(body)))
     return [({lab.name: lab.value for lab in ts.labels}, [(s.timestamp, s.value) for s in ts.samples])
             for ts in message.timeseries]
 
