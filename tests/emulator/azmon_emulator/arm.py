@@ -8,7 +8,7 @@ import uuid
 
 from . import metrics_read, roles, timeutil, tokens
 from .state import ScopeError, is_guid, scope_at_or_above
-from .web import Service, json_response
+from .web import HttpError, Service, json_response
 
 AUTH_PROVIDER = "/providers/microsoft.authorization/"
 API_VERSIONS = {
@@ -21,12 +21,8 @@ _ROLE_DEF_RE = re.compile(r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Micros
 _DATE_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 
 
-class ArmError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ArmError(HttpError):
+    """ARM's refusal."""
 
 
 def echo_scope(scope):
@@ -58,12 +54,6 @@ def _stamp():
 
 class ArmService(Service):
     name = "arm"
-
-    def handle(self, req):
-        try:
-            return self._handle(req)
-        except ArmError as exc:
-            return self.error(exc.status, exc.code, exc.message)
 
     def error(self, status, code, message, req=None):
         resp = json_response(status, {"error": {"code": code, "message": message}})

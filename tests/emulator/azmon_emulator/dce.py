@@ -15,7 +15,7 @@ import math
 import re
 
 from . import jwt, timeutil, tokens
-from .web import Response, Service, json_response
+from .web import HttpError, Response, Service, json_response
 
 WRITE_AUDIENCES = ("https://monitor.azure.com/", "https://monitor.azure.com")
 QUERY_AUDIENCES = ("https://prometheus.monitor.azure.com", "https://prometheus.monitor.azure.com/")
@@ -31,14 +31,6 @@ _PATH = re.compile(r"^/dataCollectionRules/([^/]+)/streams/([^/]+)/api/v1/write$
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _CLASSES = {}
-
-
-class Reject(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def write_request_class():
@@ -69,20 +61,20 @@ def _authenticate(emulator, req, audiences, expected):
         return tokens.verify(emulator, req.bearer(), audiences)
     except tokens.AuthError as exc:
         if exc.kind == "audience":
-            raise Reject(401, "InvalidAudience", "The audience of the access token is invalid: '%s'. The expected audience is '%s'."
-                         % ((jwt.unverified_claims(req.bearer() or "") or {}).get("aud"), expected)) from exc
+            raise HttpError(401, "InvalidAudience", "The audience of the access token is invalid: '%s'. The expected audience is '%s'."
+                            % ((jwt.unverified_claims(req.bearer() or "") or {}).get("aud"), expected)) from exc
         if exc.kind == "expired":
-            raise Reject(401, "TokenExpired", "The access token has expired: %s" % exc.message) from exc
+            raise HttpError(401, "TokenExpired", "The access token has expired: %s" % exc.message) from exc
         if exc.kind == "missing":
-            raise Reject(401, "MissingToken", "No bearer access token in the Authorization header.") from exc
-        raise Reject(401, "InvalidToken", exc.message) from exc
+            raise HttpError(401, "MissingToken", "No bearer access token in the Authorization header.") from exc
+        raise HttpError(401, "InvalidToken", exc.message) from exc
 
 
 def _forbidden(claims, action, scope):
-    return Reject(403, "AuthorizationFailed",
-                  "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or "
-                  "the scope is invalid. If access was recently granted, please refresh your credentials."
-                  % (claims.get("appid"), claims.get("oid"), action, scope))
+    return HttpError(403, "AuthorizationFailed",
+                     "The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or "
+                     "the scope is invalid. If access was recently granted, please refresh your credentials."
+                     % (claims.get("appid"), claims.get("oid"), action, scope))
 
 
 def find_dcr(state, immutable_id):
@@ -100,38 +92,32 @@ def dcr_workspace(res):
 class DceService(Service):
     name = "dce"
 
-    def handle(self, req):
-        try:
-            return self._handle(req)
-        except Reject as exc:
-            return self.error(exc.status, exc.code, exc.message)
-
     def _handle(self, req):
         match = _PATH.match(req.path)
         if not match or match.group(2) != "Microsoft-PrometheusMetrics":
-            raise Reject(404, "NotFound", "The requested resource '%s' was not found on this host." % req.path)
+            raise HttpError(404, "NotFound", "The requested resource '%s' was not found on this host." % req.path)
         if req.method != "POST":
-            raise Reject(405, "MethodNotAllowed", "The HTTP method '%s' is not supported; use POST." % req.method)
+            raise HttpError(405, "MethodNotAllowed", "The HTTP method '%s' is not supported; use POST." % req.method)
         if req.query_ci("api-version") != API_VERSION:
-            raise Reject(400, "InvalidApiVersion", "The api-version '%s' is not supported; use %s."
-                         % (req.query_ci("api-version"), API_VERSION))
+            raise HttpError(400, "InvalidApiVersion", "The api-version '%s' is not supported; use %s."
+                            % (req.query_ci("api-version"), API_VERSION))
         claims = _authenticate(self.emulator, req, WRITE_AUDIENCES, "https://monitor.azure.com")
         with self.state.lock:
             dcr = find_dcr(self.state, match.group(1))
             if dcr is None:
-                raise Reject(404, "DataCollectionRuleNotFound", "No data collection rule with immutable id '%s'." % match.group(1))
+                raise HttpError(404, "DataCollectionRuleNotFound", "No data collection rule with immutable id '%s'." % match.group(1))
             if not self.state.has_permission(claims.get("oid"), dcr["id"], WRITE_ACTION, data=True):
                 raise _forbidden(claims, WRITE_ACTION, dcr["id"])
             workspace = dcr_workspace(dcr)
         encoding = (req.header("Content-Encoding") or "").strip().lower()
         if encoding != "snappy":
-            raise Reject(415, "UnsupportedMediaType", "Content-Encoding must be snappy, got '%s'." % encoding)
+            raise HttpError(415, "UnsupportedMediaType", "Content-Encoding must be snappy, got '%s'." % encoding)
         ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/x-protobuf":
-            raise Reject(415, "UnsupportedMediaType", "Content-Type must be application/x-protobuf, got '%s'." % ctype)
+            raise HttpError(415, "UnsupportedMediaType", "Content-Type must be application/x-protobuf, got '%s'." % ctype)
         version = req.header("X-Prometheus-Remote-Write-Version") or ""
         if not version.startswith("0.1."):
-            raise Reject(400, "BadRequest", "X-Prometheus-Remote-Write-Version must be 0.1.x (remote write 1.0), got '%s'." % version)
+            raise HttpError(400, "BadRequest", "X-Prometheus-Remote-Write-Version must be 0.1.x (remote write 1.0), got '%s'." % version)
         series = self._decode(req.body(limit=MAX_BODY))
         with self.state.lock:
             store = self.state.prometheus.setdefault(workspace.lower(), {})
@@ -145,55 +131,60 @@ class DceService(Service):
         import cramjam  # pylint: disable=import-outside-toplevel
         try:
             if cramjam.snappy.decompress_raw_len(raw) > MAX_BODY:
-                raise Reject(413, "RequestEntityTooLarge", "The uncompressed body exceeds %d bytes." % MAX_BODY)
+                raise HttpError(413, "RequestEntityTooLarge", "The uncompressed body exceeds %d bytes." % MAX_BODY)
             data = bytes(cramjam.snappy.decompress_raw(raw))
         except cramjam.DecompressionError as exc:
-            raise Reject(400, "BadRequest", "The body is not snappy (block format): %s" % exc) from exc
+            raise HttpError(400, "BadRequest", "The body is not snappy (block format): %s" % exc) from exc
         try:
             message = write_request_class().FromString(data)
         except Exception as exc:  # pylint: disable=broad-except  # protobuf's DecodeError and its kin
-            raise Reject(400, "BadRequest", "The body is not a remote write WriteRequest: %s" % exc) from exc
+            raise HttpError(400, "BadRequest", "The body is not a remote write WriteRequest: %s" % exc) from exc
         out = []
+        names_ok, metrics_ok = set(), set()     # checked already: a batch repeats a few names thousands of times
         for number, ts in enumerate(message.timeseries):
-            labels = [(label.name, label.value) for label in ts.labels]
-            where = "timeseries[%d]" % number
+            labels = tuple([(label.name, label.value) for label in ts.labels])
             names = [name for name, _value in labels]
-            if names != sorted(names) or len(set(names)) != len(names):
-                raise Reject(400, "BadRequest", "%s: label names must be unique and sorted (%s)." % (where, ", ".join(names)))
+            if names != sorted(set(names)):
+                raise HttpError(400, "BadRequest", "timeseries[%d]: label names must be unique and sorted (%s)." % (number, ", ".join(names)))
+            metric = ""
             for name, value in labels:
-                if not _LABEL_NAME.match(name) or not value:
-                    raise Reject(400, "BadRequest", "%s: invalid label %r=%r (names [a-zA-Z_][a-zA-Z0-9_]*, values not empty)."
-                                 % (where, name, value))
-            metric = dict(labels).get("__name__", "")
-            if not _METRIC_NAME.match(metric):
-                raise Reject(400, "BadRequest", "%s: invalid metric name %r." % (where, metric))
+                if not value or (name not in names_ok and not _LABEL_NAME.match(name)):
+                    raise HttpError(400, "BadRequest", "timeseries[%d]: invalid label %r=%r (names [a-zA-Z_][a-zA-Z0-9_]*, values not empty)."
+                                    % (number, name, value))
+                names_ok.add(name)
+                if name == "__name__":
+                    metric = value
+            if metric not in metrics_ok:
+                if not _METRIC_NAME.match(metric):
+                    raise HttpError(400, "BadRequest", "timeseries[%d]: invalid metric name %r." % (number, metric))
+                metrics_ok.add(metric)
             samples = [(s.timestamp, s.value) for s in ts.samples]
             if not samples:
-                raise Reject(400, "BadRequest", "%s: no samples." % where)
-            out.append((where, tuple(labels), samples))
+                raise HttpError(400, "BadRequest", "timeseries[%d]: no samples." % number)
+            out.append((number, labels, samples))
         return out
 
     @staticmethod
     def _check(store, series):
-        """Every sample to add, or ``Reject`` for the whole request (nothing stored): out of order, or a different
+        """Every sample to add, or ``HttpError`` for the whole request (nothing stored): out of order, or a different
         value for a timestamp the series already has.  A repeated sample (same timestamp, same value) is taken and
         stored once, so a re-sent request counts once."""
         additions, pending = [], {}
-        for where, key, samples in series:
-            known = dict(store.get(key) or {})
-            known.update(pending.get(key, {}))
-            newest = max(known) if known else None
+        for number, key, samples in series:
+            stored = store.get(key) or {}
+            added = pending.setdefault(key, {})
+            newest = max([max(d) for d in (stored, added) if d], default=None)
             for stamp, value in samples:
-                if stamp in known:
-                    if not _same(known[stamp], value):
-                        raise Reject(400, "BadRequest", "%s: duplicate sample for timestamp %d with a different value (%r, stored %r)."
-                                     % (where, stamp, value, known[stamp]))
+                known = stored.get(stamp, added.get(stamp))
+                if known is not None:
+                    if not _same(known, value):
+                        raise HttpError(400, "BadRequest", "timeseries[%d]: duplicate sample for timestamp %d with a different value (%r, stored %r)."
+                                        % (number, stamp, value, known))
                     continue
                 if newest is not None and stamp < newest:
-                    raise Reject(400, "BadRequest", "%s: out of order sample: timestamp %s is older than %s." % (where, stamp, newest))
-                known[stamp] = value
+                    raise HttpError(400, "BadRequest", "timeseries[%d]: out of order sample: timestamp %s is older than %s." % (number, stamp, newest))
+                added[stamp] = value
                 newest = stamp
-                pending.setdefault(key, {})[stamp] = value
                 additions.append((key, stamp, value))
         return additions
 
@@ -265,18 +256,12 @@ class PrometheusService(Service):
     def error(self, status, code, message, req=None):
         return json_response(status, {"status": "error", "errorType": code, "error": message})
 
-    def handle(self, req):
-        try:
-            return self._handle(req)
-        except Reject as exc:
-            return self.error(exc.status, exc.code, exc.message)
-
     def _handle(self, req):
         match = re.match(r"^/([^/]+)/api/v1/(query|query_range)$", req.path)
         if not match:
-            raise Reject(404, "not_found", "The requested path '%s' is not served." % req.path)
+            raise HttpError(404, "not_found", "The requested path '%s' is not served." % req.path)
         if req.method not in ("GET", "POST"):
-            raise Reject(405, "bad_data", "Use GET or POST.")
+            raise HttpError(405, "bad_data", "Use GET or POST.")
         claims = _authenticate(self.emulator, req, QUERY_AUDIENCES, "https://prometheus.monitor.azure.com")
         params = dict(req.query)
         if req.method == "POST":
@@ -285,7 +270,7 @@ class PrometheusService(Service):
             workspace = next((r for r in self.state.resources.values()
                               if r["type"].lower() == WORKSPACE_TYPE and r["name"].lower() == match.group(1).lower()), None)
             if workspace is None:
-                raise Reject(404, "not_found", "No Azure Monitor workspace named '%s'." % match.group(1))
+                raise HttpError(404, "not_found", "No Azure Monitor workspace named '%s'." % match.group(1))
             if not self.state.has_permission(claims.get("oid"), workspace["id"], READ_ACTION, data=True):
                 raise _forbidden(claims, READ_ACTION, workspace["id"])
             store = {k: dict(v) for k, v in (self.state.prometheus.get(workspace["id"].lower()) or {}).items()}
@@ -306,7 +291,7 @@ class PrometheusService(Service):
                     raise ValueError("exceeded maximum resolution of %d points per timeseries" % MAX_POINTS)
                 data = {"resultType": "matrix", "result": self._matrix(store, matchers, start, end, step)}
         except ValueError as exc:
-            raise Reject(400, "bad_data", str(exc)) from exc
+            raise HttpError(400, "bad_data", str(exc)) from exc
         return json_response(200, {"status": "success", "data": data})
 
     @staticmethod

@@ -10,7 +10,7 @@ import urllib.parse
 
 from . import odata, pki, timeutil, tokens
 from .state import is_guid, new_guid
-from .web import Response, Service, json_response
+from .web import HttpError, Response, Service, json_response
 
 READ_ROLES = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 WRITE_ROLES = ("Application.ReadWrite.All",)
@@ -55,12 +55,8 @@ _FIC_BY_NAME_RE = re.compile(r"^federatedIdentityCredentials\(name='((?:[^']|'')
 _SEARCH_RE = re.compile(r'^"([A-Za-z]+):([^"]*)"$')
 
 
-class GraphError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class GraphError(HttpError):
+    """Graph's refusal."""
 
 
 def _not_found(ref):
@@ -110,10 +106,7 @@ class GraphService(Service):
         return json_response(status, {"error": {"code": code, "message": message, "innerError": inner}})
 
     def handle(self, req):
-        try:
-            resp = self._handle(req)
-        except GraphError as exc:
-            resp = self.error(exc.status, exc.code, exc.message, req)
+        resp = super().handle(req)
         resp.headers["request-id"] = req.request_id
         resp.headers["client-request-id"] = req.header("client-request-id") or req.request_id
         return resp

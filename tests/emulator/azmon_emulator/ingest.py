@@ -10,7 +10,7 @@ import zlib
 
 from . import jwt, timeutil, tokens
 from .state import ScopeError
-from .web import Service, json_response
+from .web import HttpError, Service, bad_request, json_response
 
 MAX_BODY = 1048576                 # bytes, uncompressed (Container Insights' 1 MB; the true limit is unverified)
 MAX_DIMENSIONS = 10
@@ -24,43 +24,28 @@ WRITE_ACTION = "Microsoft.Insights/Metrics/Write"
 _REGION_RE = re.compile(r"^[A-Za-z0-9]+$")
 
 
-class Reject(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _bad(message):
-    return Reject(400, "BadRequest", message)
-
-
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_name(value, what, where):
     if not isinstance(value, str):
-        raise _bad("%s: '%s' must be a string." % (where, what))
+        raise bad_request("%s: '%s' must be a string." % (where, what))
     if not value:
-        raise _bad("%s: '%s' must not be empty." % (where, what))
+        raise bad_request("%s: '%s' must not be empty." % (where, what))
     if len(value) > MAX_NAME:
-        raise _bad("%s: '%s' is %d characters long; the maximum is %d." % (where, what, len(value), MAX_NAME))
+        raise bad_request("%s: '%s' is %d characters long; the maximum is %d." % (where, what, len(value), MAX_NAME))
 
 
 class IngestService(Service):
     name = "ingest"
 
-    def handle(self, req):
-        try:
-            return self._handle(req)
-        except Reject as exc:
-            resp = self.error(exc.status, exc.code, exc.message)
-            if exc.status == 401:
-                resp.headers["WWW-Authenticate"] = 'Bearer authorization_uri="%s/%s", error="invalid_token"' % (
-                    self.emulator.urls["login"], self.state.tenant_id)
-            return resp
+    def refuse(self, req, exc):
+        resp = super().refuse(req, exc)
+        if exc.status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer authorization_uri="%s/%s", error="invalid_token"' % (
+                self.emulator.urls["login"], self.state.tenant_id)
+        return resp
 
     # ---------------------------------------------------------------- checks
     def _route(self, req):
@@ -69,10 +54,10 @@ class IngestService(Service):
         region = match.group(1) if match else ""
         if not region or not _REGION_RE.match(region) or "//" in rest or not rest.lower().startswith("/subscriptions/") \
                 or not rest.endswith("/metrics"):
-            raise Reject(404, "NotFound", "The requested resource '%s' was not found on this host." % req.raw_path)
+            raise HttpError(404, "NotFound", "The requested resource '%s' was not found on this host." % req.raw_path)
         resource_id = urllib.parse.unquote(rest[:-len("/metrics")])
         if req.method != "POST":
-            raise Reject(405, "MethodNotAllowed", "The HTTP method '%s' is not supported; use POST." % req.method)
+            raise HttpError(405, "MethodNotAllowed", "The HTTP method '%s' is not supported; use POST." % req.method)
         return region.lower(), resource_id
 
     def _authenticate(self, req):
@@ -80,29 +65,29 @@ class IngestService(Service):
             return tokens.verify(self.emulator, req.bearer(), tokens.MONITORING_AUDIENCES)
         except tokens.AuthError as exc:
             if exc.kind == "audience":
-                raise Reject(401, "InvalidAudience", "The audience of the access token is invalid: '%s'. The expected audience is "
-                             "'https://monitoring.azure.com/'." % (jwt.unverified_claims(req.bearer() or "") or {}).get("aud")) from exc
+                raise HttpError(401, "InvalidAudience", "The audience of the access token is invalid: '%s'. The expected audience is "
+                                "'https://monitoring.azure.com/'." % (jwt.unverified_claims(req.bearer() or "") or {}).get("aud")) from exc
             if exc.kind == "expired":
-                raise Reject(401, "TokenExpired", "The access token has expired: %s" % exc.message) from exc
+                raise HttpError(401, "TokenExpired", "The access token has expired: %s" % exc.message) from exc
             if exc.kind == "missing":
-                raise Reject(401, "MissingToken", "No bearer access token in the Authorization header.") from exc
-            raise Reject(401, "InvalidToken", exc.message) from exc
+                raise HttpError(401, "MissingToken", "No bearer access token in the Authorization header.") from exc
+            raise HttpError(401, "InvalidToken", exc.message) from exc
 
     def _read_body(self, req):
         encoding = (req.header("Content-Encoding") or "identity").strip().lower()
         if encoding not in ("identity", "gzip"):
-            raise Reject(415, "UnsupportedMediaType", "Content-Encoding '%s' is not supported (gzip or none)." % encoding)
+            raise HttpError(415, "UnsupportedMediaType", "Content-Encoding '%s' is not supported (gzip or none)." % encoding)
         raw = req.body()
         if encoding == "gzip":
             decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
                 data = decoder.decompress(raw, MAX_BODY + 1)
             except zlib.error as exc:
-                raise _bad("The request body is not valid gzip: %s" % exc) from exc
+                raise bad_request("The request body is not valid gzip: %s" % exc) from exc
             if len(data) > MAX_BODY:
-                raise Reject(413, "RequestEntityTooLarge", "The uncompressed request body exceeds %d bytes." % MAX_BODY)
+                raise HttpError(413, "RequestEntityTooLarge", "The uncompressed request body exceeds %d bytes." % MAX_BODY)
             if not decoder.eof:
-                raise _bad("The gzip request body is truncated.")
+                raise bad_request("The gzip request body is truncated.")
         else:
             data = raw
         return data
@@ -112,35 +97,35 @@ class IngestService(Service):
         try:
             length = req.content_length()
         except ValueError as exc:
-            raise _bad("The Content-Length header is not a number.") from exc
+            raise bad_request("The Content-Length header is not a number.") from exc
         if length is None:
-            raise Reject(411, "LengthRequired", "The Content-Length header is required.")
+            raise HttpError(411, "LengthRequired", "The Content-Length header is required.")
         req.claims = self._authenticate(req)
         if length > MAX_BODY:
-            raise Reject(413, "RequestEntityTooLarge", "The request body of %d bytes exceeds the limit of %d bytes." % (length, MAX_BODY))
+            raise HttpError(413, "RequestEntityTooLarge", "The request body of %d bytes exceeds the limit of %d bytes." % (length, MAX_BODY))
         ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
         if ctype not in ("application/json", "application/x-ndjson"):
-            raise Reject(415, "UnsupportedMediaType",
-                         "Content-Type '%s' is not supported; use application/json or application/x-ndjson." % ctype)
+            raise HttpError(415, "UnsupportedMediaType",
+                            "Content-Type '%s' is not supported; use application/json or application/x-ndjson." % ctype)
         data = self._read_body(req)
         with self.state.lock:
             try:
                 scope = self.state.resolve_scope(resource_id)
             except ScopeError as exc:
-                raise Reject(exc.status, exc.code, exc.message) from exc
+                raise HttpError(exc.status, exc.code, exc.message) from exc
             if scope["kind"] != "resource":
-                raise _bad("The resource ID '%s' is not a resource: custom metrics can only be sent to a resource, not to a "
-                           "subscription or resource group." % resource_id)
+                raise bad_request("The resource ID '%s' is not a resource: custom metrics can only be sent to a resource, not to a "
+                                  "subscription or resource group." % resource_id)
             resource = scope["resource"]
             if resource["location"].replace(" ", "").lower() != region:
-                raise Reject(400, "RegionMismatch", "The region '%s' of the request does not match the region '%s' of the "
-                             "resource '%s'." % (region, resource["location"], resource["id"]))
+                raise HttpError(400, "RegionMismatch", "The region '%s' of the request does not match the region '%s' of the "
+                                "resource '%s'." % (region, resource["location"], resource["id"]))
             oid, appid = req.claims.get("oid"), req.claims.get("appid")
             if not self.state.has_permission(oid, resource["id"], WRITE_ACTION, data=True):
-                raise Reject(403, "AuthorizationFailed",
-                             "The client '%s' with object id '%s' does not have authorization to perform action '%s' over "
-                             "scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
-                             % (appid, oid, WRITE_ACTION, resource["id"]))
+                raise HttpError(403, "AuthorizationFailed",
+                                "The client '%s' with object id '%s' does not have authorization to perform action '%s' over "
+                                "scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials."
+                                % (appid, oid, WRITE_ACTION, resource["id"]))
         docs = self._parse(data, ctype)
         points = []
         for index, doc in enumerate(docs):
@@ -155,10 +140,10 @@ class IngestService(Service):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _bad("The request body is not UTF-8.") from exc
+            raise bad_request("The request body is not UTF-8.") from exc
         lines = [line for line in text.split("\n") if line.strip()]
         if not lines:
-            raise _bad("The request body is empty.")
+            raise bad_request("The request body is empty.")
         chunks = [text] if ctype == "application/json" else lines
         docs = []
         for number, chunk in enumerate(chunks, 1):
@@ -166,84 +151,84 @@ class IngestService(Service):
                 docs.append(json.loads(chunk, parse_constant=_reject_constant))
             except ValueError as exc:
                 hint = " (several documents need Content-Type application/x-ndjson)" if ctype == "application/json" else ""
-                raise _bad("The request body is not valid JSON (line %d): %s%s" % (number, exc, hint)) from exc
+                raise bad_request("The request body is not valid JSON (line %d): %s%s" % (number, exc, hint)) from exc
         return docs
 
     @staticmethod
     def _validate(doc, index, many):
         where = "Document %d" % (index + 1) if many else "Request"
         if not isinstance(doc, dict):
-            raise _bad("%s: the body must be a JSON object." % where)
+            raise bad_request("%s: the body must be a JSON object." % where)
         if "time" not in doc:
-            raise _bad("%s: the required field 'time' is missing." % where)
+            raise bad_request("%s: the required field 'time' is missing." % where)
         try:
             stamp = timeutil.parse_iso(doc["time"])
         except ValueError as exc:
-            raise _bad("%s: 'time' is not a valid ISO 8601 date-time: %r." % (where, doc["time"])) from exc
+            raise bad_request("%s: 'time' is not a valid ISO 8601 date-time: %r." % (where, doc["time"])) from exc
         if stamp.tzinfo is None:
             # Microsoft's own how-to sends "2023-01-03T11:00:20" (no zone) and the service takes it as UTC.
             stamp = stamp.replace(tzinfo=timeutil.UTC)
         now = timeutil.utcnow()
         if stamp < now - WINDOW_PAST or stamp > now + WINDOW_FUTURE:
-            raise _bad("%s: the time '%s' is outside the allowed window: the time must be not older than 20 minutes and "
-                       "not more than 4 minutes in the future (server time %s)." % (where, doc["time"], timeutil.iso_z(now)))
+            raise bad_request("%s: the time '%s' is outside the allowed window: the time must be not older than 20 minutes and "
+                              "not more than 4 minutes in the future (server time %s)." % (where, doc["time"], timeutil.iso_z(now)))
         data = doc.get("data")
         base = data.get("baseData") if isinstance(data, dict) else None
         if not isinstance(base, dict):
-            raise _bad("%s: the required field 'data.baseData' is missing or not an object." % where)
+            raise bad_request("%s: the required field 'data.baseData' is missing or not an object." % where)
         for field in ("metric", "namespace", "series"):
             if field not in base:
-                raise _bad("%s: the required field 'data.baseData.%s' is missing." % (where, field))
+                raise bad_request("%s: the required field 'data.baseData.%s' is missing." % (where, field))
         _check_name(base["metric"], "metric", where)
         _check_name(base["namespace"], "namespace", where)
         namespace = base["namespace"].lower()
         if namespace.startswith("microsoft.") or namespace in RESERVED_NAMESPACES:
-            raise _bad("%s: the namespace '%s' is reserved." % (where, base["namespace"]))
+            raise bad_request("%s: the namespace '%s' is reserved." % (where, base["namespace"]))
         dim_names = base.get("dimNames")
         if dim_names is None:
             dim_names = []
         if not isinstance(dim_names, list):
-            raise _bad("%s: 'dimNames' must be an array of strings." % where)
+            raise bad_request("%s: 'dimNames' must be an array of strings." % where)
         if len(dim_names) > MAX_DIMENSIONS:
-            raise _bad("%s: %d dimensions given; dimension names and values lengths should be at most %d."
-                       % (where, len(dim_names), MAX_DIMENSIONS))
+            raise bad_request("%s: %d dimensions given; dimension names and values lengths should be at most %d."
+                              % (where, len(dim_names), MAX_DIMENSIONS))
         for name in dim_names:
             _check_name(name, "dimNames[]", where)
         if len({n.lower() for n in dim_names}) != len(dim_names):
-            raise _bad("%s: 'dimNames' contains duplicate names." % where)
+            raise bad_request("%s: 'dimNames' contains duplicate names." % where)
         series = base["series"]
         if not isinstance(series, list) or not series:
-            raise _bad("%s: 'series' must be a non-empty array." % where)
+            raise bad_request("%s: 'series' must be a non-empty array." % where)
         points = []
         for number, item in enumerate(series):
             spot = "%s: series[%d]" % (where, number)
             if not isinstance(item, dict):
-                raise _bad("%s must be an object." % spot)
+                raise bad_request("%s must be an object." % spot)
             values = item.get("dimValues")
             if values is None:
                 values = []
             if not isinstance(values, list):
-                raise _bad("%s: 'dimValues' must be an array of strings." % spot)
+                raise bad_request("%s: 'dimValues' must be an array of strings." % spot)
             if len(values) != len(dim_names):
-                raise _bad("%s: the number of dimValues (%d) does not match the number of dimNames (%d)."
-                           % (spot, len(values), len(dim_names)))
+                raise bad_request("%s: the number of dimValues (%d) does not match the number of dimNames (%d)."
+                                  % (spot, len(values), len(dim_names)))
             for value in values:
                 if isinstance(value, str) and not value:
-                    raise _bad("%s: empty dimension values are not allowed." % spot)
+                    raise bad_request("%s: empty dimension values are not allowed." % spot)
                 _check_name(value, "dimValues[]", spot)
             for field in ("min", "max", "sum", "count"):
                 if field not in item:
-                    raise _bad("%s: the required field '%s' is missing." % (spot, field))
+                    raise bad_request("%s: the required field '%s' is missing." % (spot, field))
             for field in ("min", "max", "sum"):
                 if not _is_number(item[field]):
-                    raise _bad("%s: '%s' must be a finite number (double)." % (spot, field))
+                    raise bad_request("%s: '%s' must be a finite number (double)." % (spot, field))
             count = item["count"]
             if isinstance(count, bool) or not isinstance(count, int):
-                raise _bad("%s: 'count' must be an integer (int32)." % spot)
+                raise bad_request("%s: 'count' must be an integer (int32)." % spot)
             if count < 1 or count > INT32_MAX:
-                raise _bad("%s: 'count' must be between 1 and %d." % (spot, INT32_MAX))
+                raise bad_request("%s: 'count' must be between 1 and %d." % (spot, INT32_MAX))
             if item["min"] > item["max"]:
-                raise _bad("%s: 'min' (%s) is greater than 'max' (%s)." % (spot, item["min"], item["max"]))
+                raise bad_request("%s: 'min' (%s) is greater than 'max' (%s)." % (spot, item["min"], item["max"]))
             points.append({"time": stamp, "metric": base["metric"], "namespace": base["namespace"],
                            "dims": dict(zip(dim_names, values)), "min": item["min"], "max": item["max"],
                            "sum": item["sum"], "count": count})
@@ -256,7 +241,7 @@ class IngestService(Service):
         total = sum(len(v.encode("utf-8")) for v in names.values())
         total += sum(len(v.encode("utf-8")) for k, v in new_names.items() if k not in names)
         if total > MAX_METRIC_NAMES_BYTES:
-            raise _bad("The metric names of resource '%s' together exceed %d bytes." % (resource["id"], MAX_METRIC_NAMES_BYTES))
+            raise bad_request("The metric names of resource '%s' together exceed %d bytes." % (resource["id"], MAX_METRIC_NAMES_BYTES))
         region_key = (resource["subscription"], resource["location"].lower())
         seen = state.series_seen.setdefault(region_key, {})
         horizon = time.time() - 12 * 3600
@@ -264,8 +249,8 @@ class IngestService(Service):
             del seen[key]
         fresh = {_series_key(resource, p) for p in points} - set(seen)
         if len(seen) + len(fresh) > int(state.settings.get("maxActiveSeries") or 50000):
-            raise Reject(429, "TooManyTimeSeries", "The subscription exceeds %s active time series in region %s."
-                         % (state.settings.get("maxActiveSeries"), resource["location"]))
+            raise HttpError(429, "TooManyTimeSeries", "The subscription exceeds %s active time series in region %s."
+                            % (state.settings.get("maxActiveSeries"), resource["location"]))
         names.update(new_names)
 
     def _aggregate(self, resource, points):

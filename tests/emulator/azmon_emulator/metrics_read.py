@@ -10,6 +10,7 @@ import re
 import time
 
 from . import timeutil
+from .web import HttpError, bad_request
 
 PROVIDER = "/providers/microsoft.insights/"
 API_VERSIONS = {
@@ -28,18 +29,6 @@ ORDER_ALIASES = {"sum": "total", "avg": "average", "min": "minimum", "max": "max
 RETENTION = "P93D"
 
 
-class ReadError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _bad(message):
-    return ReadError(400, "BadRequest", message)
-
-
 def is_read_path(lower_path):
     return PROVIDER in lower_path
 
@@ -50,12 +39,12 @@ def handle(service, req, claims, path):
         index = path.lower().rfind(PROVIDER)
         resource_id, kind = path[:index], path[index + len(PROVIDER):].lower()
         if kind not in API_VERSIONS:
-            raise ReadError(404, "NotFound", "The requested path '%s' is not served by this emulator." % req.path)
+            raise HttpError(404, "NotFound", "The requested path '%s' is not served by this emulator." % req.path)
         if req.method != "GET":
-            raise ReadError(405, "MethodNotAllowed", "The requested method '%s' is not allowed." % req.method)
+            raise HttpError(405, "MethodNotAllowed", "The requested method '%s' is not allowed." % req.method)
         version = service._api_version(req, None)  # pylint: disable=protected-access
         if version not in API_VERSIONS[kind]:
-            raise ReadError(400, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'."
+            raise HttpError(400, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'."
                             % (version, ",".join(API_VERSIONS[kind])))
         res = _resource(service, claims, resource_id, ACTIONS[kind])
         if kind == "metrics":
@@ -65,7 +54,7 @@ def handle(service, req, claims, path):
         else:
             body = _definitions(service.state, req, res)
         return service._respond(200, body)  # pylint: disable=protected-access
-    except ReadError as exc:
+    except HttpError as exc:
         return service.error(exc.status, exc.code, exc.message)
 
 
@@ -73,7 +62,7 @@ def _resource(service, claims, resource_id, action):
     with service.state.lock:
         info = service._resolve(resource_id, claims, action)  # pylint: disable=protected-access
         if info["kind"] != "resource":
-            raise _bad("Metrics can only be read for a resource, not for '%s'." % resource_id)
+            raise bad_request("Metrics can only be read for a resource, not for '%s'." % resource_id)
         service._require(claims, info["id"], action)  # pylint: disable=protected-access
     return info["resource"]
 
@@ -97,10 +86,10 @@ def _metrics(state, req, res):
     namespace = req.query_ci("metricnamespace") or _platform_namespace(res)
     names = [n.strip() for n in (req.query_ci("metricnames") or "").split(",") if n.strip()]
     if namespace.lower() == _platform_namespace(res) or not names:
-        raise _bad("Failed to find metric configuration for provider: %s, resource Type: %s, metric: %s, Valid metrics: "
-                   % (res["type"].split("/")[0].lower(), res["type"].split("/")[1].lower(), ",".join(names) or "(none)"))
+        raise bad_request("Failed to find metric configuration for provider: %s, resource Type: %s, metric: %s, Valid metrics: "
+                          % (res["type"].split("/")[0].lower(), res["type"].split("/")[1].lower(), ",".join(names) or "(none)"))
     if len(names) > 20:
-        raise _bad("At most 20 metric names can be requested at once; got %d." % len(names))
+        raise bad_request("At most 20 metric names can be requested at once; got %d." % len(names))
     start, end = parse_timespan(req.query_ci("timespan"))
     interval_text, step = _interval(req.query_ci("interval"), start, end)
     aggregations = _aggregations(req.query_ci("aggregation"))
@@ -192,9 +181,9 @@ def parse_timespan(text, now=None):
             else:
                 end = timeutil.parse_iso(second, datetime.timezone.utc)
     except ValueError as exc:
-        raise _bad("Invalid timespan '%s': %s" % (text, exc)) from exc
+        raise bad_request("Invalid timespan '%s': %s" % (text, exc)) from exc
     if end <= start:
-        raise _bad("Invalid timespan '%s': the end is not after the start." % text)
+        raise bad_request("Invalid timespan '%s': the end is not after the start." % text)
     return start, end
 
 
@@ -209,7 +198,7 @@ def _interval(text, start, end):
     for name, step in INTERVALS.items():
         if seconds == step:
             return name, step
-    raise _bad("Invalid interval '%s'; supported: %s, FULL." % (text, ", ".join(INTERVALS)))
+    raise bad_request("Invalid interval '%s'; supported: %s, FULL." % (text, ", ".join(INTERVALS)))
 
 
 def _aggregations(text):
@@ -217,7 +206,7 @@ def _aggregations(text):
     for item in (text or "Average").split(","):
         name = item.strip().lower()
         if name not in AGGREGATIONS:
-            raise _bad("Invalid aggregation '%s'; supported: Average, Count, Minimum, Maximum, Total." % item.strip())
+            raise bad_request("Invalid aggregation '%s'; supported: Average, Count, Minimum, Maximum, Total." % item.strip())
         if name not in result:
             result.append(name)
     return result
@@ -227,7 +216,7 @@ def _top(text):
     if text is None or text == "":
         return 10
     if not text.strip().isdigit() or int(text) < 1:
-        raise _bad("Invalid top '%s': a positive integer is required." % text)
+        raise bad_request("Invalid top '%s': a positive integer is required." % text)
     return int(text)
 
 
@@ -237,7 +226,7 @@ def _orderby(text):
     parts = text.strip().lower().split()
     agg = ORDER_ALIASES.get(parts[0], parts[0]) if parts else None
     if agg not in AGGREGATIONS or len(parts) > 2 or (len(parts) == 2 and parts[1] not in ("asc", "desc")):
-        raise _bad("Invalid orderby '%s': use an aggregation and asc or desc, e.g. 'total desc'." % text)
+        raise bad_request("Invalid orderby '%s': use an aggregation and asc or desc, e.g. 'total desc'." % text)
     return agg, len(parts) == 2 and parts[1] == "desc"
 
 
@@ -250,7 +239,7 @@ def _tokens(text):
     while pos < len(text):
         match = _TOKEN_RE.match(text, pos)
         if not match or match.end() == pos:
-            raise _bad("The $filter '%s' is not valid (near position %d)." % (text, pos))
+            raise bad_request("The $filter '%s' is not valid (near position %d)." % (text, pos))
         pos = match.end()
         if match.group("str") is not None:
             out.append(("str", match.group("str")[1:-1].replace("''", "'")))
@@ -284,22 +273,22 @@ def parse_filter(text):
             chunk = group[index:index + 3]
             if len(chunk) < 3 or chunk[0][0] != "word" or chunk[1] != ("word", chunk[1][1]) or \
                     chunk[1][1].lower() != "eq" or chunk[2][0] != "str":
-                raise _bad("The $filter '%s' is not valid: each condition is <dimension> eq '<value>'." % text)
+                raise bad_request("The $filter '%s' is not valid: each condition is <dimension> eq '<value>'." % text)
             names.add(chunk[0][1].lower())
             values.add(chunk[2][1])
             index += 3
             if index < len(group):
                 if group[index][0] != "word" or group[index][1].lower() != "or":
-                    raise _bad("The $filter '%s' is not valid: conditions are joined by 'and' or 'or'." % text)
+                    raise bad_request("The $filter '%s' is not valid: conditions are joined by 'and' or 'or'." % text)
                 index += 1
                 if index == len(group):
-                    raise _bad("The $filter '%s' is not valid: it ends with 'or'." % text)
+                    raise bad_request("The $filter '%s' is not valid: it ends with 'or'." % text)
         if len(names) != 1:
-            raise _bad("The $filter '%s' is not valid: the logical or operator cannot separate two different metadata names."
-                       % text)
+            raise bad_request("The $filter '%s' is not valid: the logical or operator cannot separate two different metadata names."
+                              % text)
         name = names.pop()
         if name in split:
-            raise _bad("The $filter '%s' names dimension '%s' twice." % (text, name))
+            raise bad_request("The $filter '%s' names dimension '%s' twice." % (text, name))
         split.append(name)
         if "*" not in values:
             filters[name] = values
@@ -314,7 +303,7 @@ def _namespaces(state, req, res):
         try:
             floor = timeutil.parse_iso(since, datetime.timezone.utc).timestamp()
         except ValueError as exc:
-            raise _bad("Invalid startTime '%s': %s" % (since, exc)) from exc
+            raise bad_request("Invalid startTime '%s': %s" % (since, exc)) from exc
     custom = {}
     for entry in _visible(state, res):
         if floor is None or entry["minute"] + 60 > floor:

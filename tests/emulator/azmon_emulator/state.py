@@ -10,6 +10,7 @@ import time
 import uuid
 
 from . import pki, roles, timeutil
+from .web import HttpError
 
 DEFAULT_SETTINGS = {
     "replicationDelaySeconds": 0,       # new service principals unknown to ARM role assignment PUT for this long
@@ -54,12 +55,8 @@ def scope_at_or_above(outer, inner):
     return outer == "" or outer == inner or inner.startswith(outer + "/")
 
 
-class ScopeError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ScopeError(HttpError):
+    """An ARM scope that does not resolve; each service answers it in its own words."""
 
 
 class State:

@@ -58,6 +58,31 @@ class EmulatorProcess:
         self.stop()
 
 
+def remote_write_class():
+    """Prometheus remote write 1.0 ``WriteRequest`` (needs protobuf), for tests that build or read request bodies.
+
+    Written out here from the specification, apart from the emulator's decoder (dce.py) and the collection's
+    encoder, so that a test checks either of them against a third reading of the same messages.
+    """
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # pylint: disable=import-outside-toplevel
+    f = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(name="testing_remote_write.proto", package="testing", syntax="proto3")
+    w = proto.message_type.add(name="WriteRequest")
+    w.field.add(name="timeseries", number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".testing.TimeSeries")
+    ts = proto.message_type.add(name="TimeSeries")
+    ts.field.add(name="labels", number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".testing.Label")
+    ts.field.add(name="samples", number=2, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".testing.Sample")
+    label = proto.message_type.add(name="Label")
+    label.field.add(name="name", number=1, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
+    label.field.add(name="value", number=2, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
+    sample = proto.message_type.add(name="Sample")
+    sample.field.add(name="value", number=1, type=f.TYPE_DOUBLE, label=f.LABEL_OPTIONAL)
+    sample.field.add(name="timestamp", number=2, type=f.TYPE_INT64, label=f.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("testing.WriteRequest"))
+
+
 def _json_dumps(obj):
     return json.dumps(obj)
 

@@ -6,19 +6,18 @@ import re
 from xml.sax.saxutils import escape
 
 from . import jwt, timeutil
-from .web import Response, Service
+from .web import HttpError, Response, Service
 
 ISSUERS = ("http://azureservices/AdminSite",)
 AUDIENCE = "http://azureservices/AdminSite"
 _PATH_RE = re.compile(r"^/addons/([^/]+)/metrics$")
 
 
-class WapError(Exception):
+class WapError(HttpError):
+    """WAP's refusal; ``body_format`` (json, xml, text) overrides the add-on's error format."""
+
     def __init__(self, status, code, message, body_format=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(status, code, message)
         self.body_format = body_format
 
 
@@ -67,11 +66,8 @@ class WapService(Service):
             resp.headers["Retry-After"] = str(fault.retry_after)
         return resp
 
-    def handle(self, req):
-        try:
-            return self._handle(req)
-        except WapError as exc:
-            return render_error(exc.status, exc.code, exc.message, exc.body_format or self._default_format())
+    def refuse(self, req, exc):
+        return render_error(exc.status, exc.code, exc.message, getattr(exc, "body_format", None) or self._default_format())
 
     def _handle(self, req):
         match = _PATH_RE.match(req.path)

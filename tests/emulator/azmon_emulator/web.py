@@ -19,6 +19,20 @@ LOGGED_HEADERS = ("content-type", "content-length", "content-encoding", "transfe
                   "prefer", "metadata", "host")
 
 
+class HttpError(Exception):
+    """A refusal: HTTP status, the service's error code and message. ``Service.handle`` answers it as the service's error."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def bad_request(message):
+    return HttpError(400, "BadRequest", message)
+
+
 class Request:
     def __init__(self, handler, service):
         self.handler = handler
@@ -134,7 +148,8 @@ def json_response(status, obj, headers=None, content_type="application/json; cha
 
 
 class Service:
-    """Base for a service on its own port. Subclasses implement ``handle(req) -> Response``."""
+    """Base for a service on its own port. Subclasses implement ``_handle(req) -> Response`` (raising ``HttpError``
+    to refuse), or ``handle`` itself."""
 
     name = "service"
 
@@ -143,7 +158,17 @@ class Service:
         self.state = emulator.state
 
     def handle(self, req):
+        try:
+            return self._handle(req)
+        except HttpError as exc:
+            return self.refuse(req, exc)
+
+    def _handle(self, req):
         raise NotImplementedError
+
+    def refuse(self, req, exc):
+        """The answer to an ``HttpError`` raised while handling ``req``."""
+        return self.error(exc.status, exc.code, exc.message, req)
 
     def error(self, status, code, message, req=None):  # pylint: disable=unused-argument
         return json_response(status, {"error": {"code": code, "message": message}})

@@ -4,7 +4,8 @@ import time
 
 import cramjam
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from azmon_emulator.testing import remote_write_class
 
 SUB = "/subscriptions/1d2c3b4a-5e6f-4a8b-9c0d-e1f2a3b4c5d6"
 DCR_ID = "dcr-8c2d1e0f4b7a4c3d9e5f6a7b8c9d0e1f"
@@ -14,26 +15,7 @@ QUERY_SCOPE = "https://prometheus.monitor.azure.com/.default"
 HEADERS = {"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0"}
 
 
-def _write_request():
-    f = descriptor_pb2.FieldDescriptorProto
-    proto = descriptor_pb2.FileDescriptorProto(name="test_dce.proto", package="t", syntax="proto3")
-    w = proto.message_type.add(name="WriteRequest")
-    w.field.add(name="timeseries", number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".t.TimeSeries")
-    ts = proto.message_type.add(name="TimeSeries")
-    ts.field.add(name="labels", number=1, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".t.Label")
-    ts.field.add(name="samples", number=2, type=f.TYPE_MESSAGE, label=f.LABEL_REPEATED, type_name=".t.Sample")
-    lab = proto.message_type.add(name="Label")
-    lab.field.add(name="name", number=1, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
-    lab.field.add(name="value", number=2, type=f.TYPE_STRING, label=f.LABEL_OPTIONAL)
-    smp = proto.message_type.add(name="Sample")
-    smp.field.add(name="value", number=1, type=f.TYPE_DOUBLE, label=f.LABEL_OPTIONAL)
-    smp.field.add(name="timestamp", number=2, type=f.TYPE_INT64, label=f.LABEL_OPTIONAL)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(proto)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("t.WriteRequest"))
-
-
-WriteRequest = _write_request()
+WriteRequest = remote_write_class()
 MINUTE = (int(time.time()) // 60 - 2) * 60 * 1000
 
 

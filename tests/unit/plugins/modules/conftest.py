@@ -15,14 +15,14 @@ from unittest import mock
 
 import pytest
 
+from ansible.module_utils import _internal
+from ansible.module_utils.testing import patch_module_args
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 
 from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
-
-from ansible.module_utils import _internal
-from ansible.module_utils.testing import patch_module_args
 
 
 class ModuleExit(Exception):
