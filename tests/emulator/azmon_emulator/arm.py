@@ -237,7 +237,8 @@ class ArmService(Service):
         sp = state.service_principals.get(principal_id)
         delay = float(state.settings.get("replicationDelaySeconds") or 0)
         replicating = sp is not None and time.time() - sp["_created"] < delay
-        if sp is None or (replicating and principal_type is None):
+        lagging = req.fault is not None and req.fault.action == "principal_not_found"   # injected replication lag
+        if sp is None or (replicating and principal_type is None) or lagging:
             raise ArmError(400, "PrincipalNotFound",
                            "Principal %s does not exist in the directory %s. Check that you have the correct principal ID. If you "
                            "are creating this principal and then immediately assigning a role, this error might be related to a "
@@ -283,7 +284,11 @@ class ArmService(Service):
             principal = (match.group(1) or match.group(2) or "").lower()
         target = info["id"] if info["kind"] != "root" else "/"
         rows = []
+        # an injected stale read: the list does not show assignments made in the last lagSeconds yet
+        fresh_after = time.time() - req.fault.lag_seconds if req.fault is not None and req.fault.action == "stale_list" else None
         for ra in sorted(self.state.role_assignments.values(), key=lambda r: (r["_created"], r["name"])):
+            if fresh_after is not None and ra["_created"] > fresh_after:
+                continue
             above = scope_at_or_above(ra["scope"], target)
             below = scope_at_or_above(target, ra["scope"])
             if at_scope and not above:

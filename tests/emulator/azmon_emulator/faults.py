@@ -6,7 +6,13 @@ import re
 import threading
 import uuid
 
-ACTIONS = ("status", "500_after_ingest", "500_after_body", "reset_before_body", "reset_after_ingest", "slow", "login_outage")
+ACTIONS = ("status", "500_after_ingest", "500_after_body", "reset_before_body", "reset_after_ingest", "slow", "login_outage",
+           "principal_not_found", "stale_list")
+# Actions the service applies itself while answering (web.Request.fault), with the requests they select by default.
+SERVICE_ACTIONS = {
+    "principal_not_found": ("arm", "PUT", r"(?i)/providers/Microsoft\.Authorization/roleAssignments/[^/]+$"),
+    "stale_list": ("arm", "GET", r"(?i)/providers/Microsoft\.Authorization/roleAssignments$"),
+}
 SERVICES = ("login", "msi", "graph", "arm", "ingest", "dce", "prometheus", "wap", "*")
 
 
@@ -33,20 +39,25 @@ class Fault:
         self.action = spec.get("action", "status")
         if self.action not in ACTIONS:
             raise FaultError("unknown fault action %r (one of %s)" % (self.action, ", ".join(ACTIONS)))
-        self.service = spec.get("service", "login" if self.action == "login_outage" else "*")
+        service, method, path = SERVICE_ACTIONS.get(self.action, ("login" if self.action == "login_outage" else "*", None, None))
+        self.service = spec.get("service", service)
         if self.service not in SERVICES:
             raise FaultError("unknown service %r (one of %s)" % (self.service, ", ".join(SERVICES)))
         if self.action == "login_outage" and self.service not in ("login", "msi", "*"):
             raise FaultError("login_outage applies to the login or msi service")
-        self.path = spec.get("path")
+        if self.action in SERVICE_ACTIONS and self.service != service:
+            raise FaultError("%s applies to the %s service" % (self.action, service))
+        self.path = spec.get("path", path)
         try:
             self.path_re = re.compile(self.path) if self.path else None
         except re.error as exc:
             raise FaultError("bad path regex: %s" % exc) from exc
-        self.method = (spec.get("method") or "").upper() or None
+        self.method = (spec.get("method") or method or "").upper() or None
         self.status = _number(spec, "status", int, 100) or (500 if self.action in ("500_after_ingest", "500_after_body") else 503)
         self.retry_after = spec.get("retryAfter", 1)
         self.delay = _number(spec, "delay", float, 0) or 0.0
+        lag = _number(spec, "lagSeconds", float, 0)
+        self.lag_seconds = 60.0 if lag is None else lag
         self.mode = spec.get("mode", "status")
         if self.mode not in ("status", "reset"):
             raise FaultError("login_outage mode must be 'status' or 'reset'")

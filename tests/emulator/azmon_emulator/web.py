@@ -12,6 +12,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import jwt
+from .faults import SERVICE_ACTIONS
 
 DRAIN_LIMIT = 16 * 1048576
 LOGGED_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding", "accept", "user-agent",
@@ -47,6 +48,7 @@ class Request:
         self.claims = None
         self._body = None
         self.body_read = False
+        self.fault = None   # a fault the service applies itself (faults.SERVICE_ACTIONS)
         # A client that sent "Expect: 100-continue" gets "100 Continue" only when a service reads the body, as
         # Kestrel and IIS do: an answer given without reading it (a fault, 401, 429) tells the client the body
         # was never taken.
@@ -235,6 +237,8 @@ class Handler(BaseHTTPRequestHandler):
             action = fault.action
             if action == "login_outage":
                 action = "reset_before_body" if fault.mode == "reset" else "status"
+            if action in SERVICE_ACTIONS:
+                req.fault = fault
         resp = None
         if action == "status":
             resp = service.fault_response(req, fault)

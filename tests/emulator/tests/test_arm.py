@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from conftest import doc, now_z
 
 PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
@@ -122,6 +124,40 @@ def test_replication_delay(c):
     c.admin("POST", "/_admin/settings", {"replicationDelaySeconds": 0})
     resp = c.arm("PUT", _ra_path(c.sub, NAME2), json=_body(c, sp["id"], role=OWNER, principal_type=None))
     assert resp.status_code == 201
+
+
+def test_principal_not_found_fault_for_the_next_puts(c):
+    """Replication lag injected: the next N role assignment PUTs answer PrincipalNotFound even with principalType set."""
+    publisher = c.principal("publisher")["principalId"]
+    c.admin("POST", "/_admin/faults", {"action": "principal_not_found", "count": 2})
+    assert c.arm("GET", _ra_path(c.vm1)).status_code == 200            # a list is not a PUT: not counted
+    for _attempt in range(2):
+        resp = c.arm("PUT", _ra_path(c.vm1, NAME1), json=_body(c, publisher))
+        assert resp.status_code == 400 and _code(resp) == "PrincipalNotFound"
+        assert publisher.replace("-", "") in resp.json()["error"]["message"]
+    assert all(a["name"] != NAME1 for a in c.admin("GET", "/_admin/role-assignments")["value"])
+    assert c.arm("PUT", _ra_path(c.vm1, NAME1), json=_body(c, publisher)).status_code == 201
+    assert c.admin("GET", "/_admin/faults")["value"][0]["fired"] == 2
+
+
+def test_stale_list_fault_hides_new_assignments_for_the_next_reads(c):
+    nobody = c.principal("nobody")["principalId"]
+    assert c.arm("PUT", _ra_path(c.vm1, NAME1), json=_body(c, nobody)).status_code == 201
+    c.admin("POST", "/_admin/faults", {"action": "stale_list", "count": 1})
+    params = {"$filter": "principalId eq '%s'" % nobody}
+    assert c.arm("GET", _ra_path(c.vm1, NAME1)).status_code == 200      # a single GET is not a list: not counted
+    assert c.arm("GET", _ra_path(c.vm1), params=params).json()["value"] == []
+    resp = c.arm("PUT", _ra_path(c.vm1, NAME2), json=_body(c, nobody))  # the PUT still sees it
+    assert resp.status_code == 409 and _code(resp) == "RoleAssignmentExists"
+    assert [i["name"] for i in c.arm("GET", _ra_path(c.vm1), params=params).json()["value"]] == [NAME1]
+    c.admin("POST", "/_admin/faults", {"action": "stale_list", "lagSeconds": 0, "clear": True})
+    assert [i["name"] for i in c.arm("GET", _ra_path(c.vm1), params=params).json()["value"]] == [NAME1]
+
+
+def test_service_faults_refuse_another_service(c):
+    for action in ("principal_not_found", "stale_list"):
+        with pytest.raises(RuntimeError, match="applies to the arm service"):
+            c.admin("POST", "/_admin/faults", {"action": action, "service": "graph"})
 
 
 def test_list_filters_and_paging(c):
