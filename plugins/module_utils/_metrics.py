@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import math
+import operator
 import re
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
@@ -47,8 +48,7 @@ class Point:
     __slots__ = ('index', 'namespace', 'metric', 'dim_names', 'dim_values', 'minute', 'dedupe_key',
                  'min', 'max', 'sum', 'count', 'key')
 
-    def __init__(self, index, namespace, metric, dim_names, dim_values, minute, dedupe_key, stats, resource_id,
-                 minute_text=None):
+    def __init__(self, index, namespace, metric, dim_names, dim_values, minute, dedupe_key, stats, key):
         self.index = index
         self.namespace = namespace
         self.metric = metric
@@ -57,8 +57,7 @@ class Point:
         self.minute = minute
         self.dedupe_key = dedupe_key
         self.min, self.max, self.sum, self.count = stats
-        self.key = series_key(resource_id, namespace, metric, dim_names, dim_values,
-                              'k:' + dedupe_key if dedupe_key is not None else 't:' + (minute_text or format_utc(minute)))
+        self.key = key          # its ledger key: series_key() of the above, and a suffix (_Seen.key_parts)
 
     def describe(self):
         dims = ','.join('%s=%s' % pair for pair in zip(self.dim_names, self.dim_values))
@@ -72,9 +71,23 @@ class Point:
 
 def series_key(resource_id, namespace, metric, dim_names, dim_values, when):
     """The ledger identity of a series-minute: resource (any case), namespace, metric, dimensions, and the
-    minute or the entry's ``dedupe_key``."""
-    text = '\x1f'.join([resource_id.lower(), namespace, metric, '\x1e'.join(dim_names), '\x1e'.join(dim_values), when])
-    return hashlib.blake2b(text.encode('utf-8'), digest_size=16).hexdigest()
+    minute or the entry's ``dedupe_key`` (``t:`` and the minute's text, or ``k:`` and the key)."""
+    return _digest(_series_text(_series_prefix(resource_id, namespace, metric, dim_names), dim_values), when)
+
+
+def _series_prefix(resource_id, namespace, metric, dim_names):
+    """The part of a series' identity that its entries usually share (every name is free of control characters,
+    so the separators keep the parts apart)."""
+    return '\x1f'.join((resource_id.lower(), namespace, metric, '\x1e'.join(dim_names), ''))
+
+
+def _series_text(prefix, dim_values):
+    """The identity of a series (without the minute): the same text for the same series, another for another."""
+    return prefix + '\x1e'.join(dim_values)
+
+
+def _digest(series_text, when):
+    return hashlib.blake2b((series_text + '\x1f' + when).encode('utf-8'), digest_size=16).hexdigest()
 
 
 def normalize_region(region):
@@ -148,7 +161,7 @@ class _Seen:
     def __init__(self):
         self.names = set()       # strings that passed _name_rule
         self.times = {}          # time string -> (datetime, minute) or the TimeFormatError
-        self.minutes = {}        # minute -> its text in the ledger key
+        self.minutes = {}        # minute -> its part of the ledger key (key_parts)
         self.dim_names = {}      # dimension names as given (all valid) -> the sorted tuple every point shares
 
     def name_rule(self, value):
@@ -176,11 +189,19 @@ class _Seen:
             raise found
         return found
 
-    def minute_text(self, minute):
-        text = self.minutes.get(minute)
-        if text is None:
-            text = self.minutes[minute] = format_utc(minute)
-        return text
+    def key_parts(self, minute, dedupe_key):
+        """``(when, suffix)`` of a point's ledger key: ``series_key(..., when) + suffix``.
+
+        A point with a ``dedupe_key`` is known by its key alone.  Any other is known by its minute, which the
+        suffix (``@`` and the minute's epoch seconds) also shows the ledger, so that the ledger can let the row go
+        once that minute can no longer be sent.
+        """
+        if dedupe_key is not None:
+            return 'k:' + dedupe_key, ''
+        parts = self.minutes.get(minute)
+        if parts is None:
+            parts = self.minutes[minute] = ('t:' + format_utc(minute), '@%d' % minute.timestamp())
+        return parts
 
 
 def _stats(entry, where, problems):
@@ -317,49 +338,178 @@ def build_points(entries, resource_id, now=None, defaults=None, consume=False):
     problems = _Problems()
     seen = _Seen()
     points = []
-    oldest, newest = truncate_to_minute(now - WINDOW_PAST), now + WINDOW_FUTURE
+    window = (truncate_to_minute(now - WINDOW_PAST), now + WINDOW_FUTURE)
     default_time = None
     if defaults.get('time') is not None:
         try:
             default_time = parse_time(defaults['time'])
         except TimeFormatError as exc:
             problems.add('time', 'time', str(exc))
+    usual = _Usual(resource_id, defaults, default_time, now, window, seen)
     for index, entry in enumerate(entries):
-        metric_name = entry.get('metric') if isinstance(entry, dict) else None
-        where = 'metrics[%d] (%s)' % (index, metric_name if isinstance(metric_name, str) else 'no metric name')
-        if not isinstance(entry, dict):
-            problems.add(where, 'entry', 'must be a mapping')
-            continue
-        unknown = sorted(set(entry) - _ENTRY_KEY_SET) if not _ENTRY_KEY_SET.issuperset(entry) else None
-        if unknown:
-            problems.add(where, ', '.join(unknown), 'is not a known field (known: %s)' % ', '.join(ENTRY_KEYS))
-            continue
-        point = _point(index, entry, where, defaults, default_time, now, (oldest, newest), resource_id, problems, seen)
+        point = usual.point(index, entry) if type(entry) is dict else None  # pylint: disable=unidiomatic-typecheck
+        if point is None:
+            point = _checked_point(index, entry, defaults, default_time, now, window, resource_id, problems, seen)
+            if point is not None:
+                usual.series.add(_series_text(_series_prefix(resource_id, point.namespace, point.metric,
+                                                             point.dim_names), point.dim_values))
         if consume:
             entries[index] = None
         if point is not None:
             points.append(point)
-    _check_totals(points, problems)
+    _check_totals(points, usual.series, problems)
     problems.raise_if_any()
     return points
 
 
-def _point(index, entry, where, defaults, default_time, now, window, resource_id, problems, seen):
-    ok = True
+_USUAL_KEYS = frozenset(('metric', 'namespace', 'dimensions', 'time', 'value', 'dedupe_key'))
+_USUAL_TIMES = (str, int, float, type(None))   # a valid epoch time is never equal to True or False
+_USUAL_KEYS_TYPES = (str, type(None))          # not numbers: 5 and 5.0 are equal but give other keys
+
+
+class _Usual:
+    """The usual entry, checked and keyed in one pass: one numeric ``value``, string names and dimension values, a
+    string or no time and ``dedupe_key``.
+
+    What its entries share (metric, namespace, time and key; dimension names; the start of the ledger key) is
+    checked once, by the same functions as any other entry, and remembered; what is left per entry is its value,
+    its dimension values and its key.  ``point`` returns ``None`` for an entry it does not take as it is (another
+    form or type, or anything invalid): ``build_points`` then checks it the thorough way, which names every
+    problem, and gives the same point for a valid entry.
+    """
+
+    def __init__(self, resource_id, defaults, default_time, now, window, seen):
+        self.resource_id = resource_id
+        self.defaults = defaults
+        self.default_namespace = defaults.get('namespace')
+        self.default_dims = defaults.get('dimensions') or None
+        self.default_time = default_time
+        self.now = now
+        self.window = window
+        self.seen = seen
+        self.heads = {}      # (metric, namespace, time, dedupe_key) -> (minute, dedupe_key) + key_parts, or False
+        self.dims = {}       # dimension names as given -> (sorted names, getter of their values)
+        self.prefixes = {}   # (namespace, metric, sorted dimension names) -> _series_prefix()
+        self.series = set()  # _series_text() of every point: the distinct series
+
+    def point(self, index, entry):
+        if not _USUAL_KEYS.issuperset(entry):
+            return None
+        get = entry.get
+        value = get('value')
+        kind = type(value)
+        if kind is int:
+            try:
+                value = float(value)
+            except OverflowError:
+                return None
+        elif kind is not float:
+            return None
+        if not math.isfinite(value):
+            return None
+        metric, namespace = get('metric'), get('namespace', self.default_namespace)
+        head_key = (metric, namespace, get('time'), get('dedupe_key'))
+        try:
+            head = self.heads.get(head_key)
+        except TypeError:   # a list or mapping where a name belongs
+            return None
+        if head is None:
+            head = self.heads[head_key] = self._head(*head_key)
+        if not head:
+            return None
+        dims = get('dimensions')
+        if dims is None:
+            dims = {}
+        elif type(dims) is not dict:  # pylint: disable=unidiomatic-typecheck
+            return None
+        if self.default_dims:
+            merged = dict(self.default_dims)
+            merged.update(dims)
+            dims = merged
+        given = tuple(dims)
+        shape = self.dims.get(given)
+        if shape is None:
+            shape = self._dim_names(dims, given)
+            if shape is None:
+                return None
+        names, getter = shape
+        values = getter(dims)
+        valid = self.seen.names
+        if not valid.issuperset(values):
+            for text in values:
+                if text not in valid:
+                    if type(text) is not str or _name_rule(text) is not None:  # pylint: disable=unidiomatic-typecheck
+                        return None     # numbers become strings the thorough way; anything else is a problem
+                    valid.add(text)
+        prefix_key = (namespace, metric, names)
+        prefix = self.prefixes.get(prefix_key)
+        if prefix is None:
+            prefix = self.prefixes[prefix_key] = _series_prefix(self.resource_id, namespace, metric, names)
+        series = prefix + '\x1e'.join(values)
+        self.series.add(series)
+        minute, dedupe_key, when, suffix = head
+        return Point(index, namespace, metric, names, values, minute, dedupe_key, (value, value, value, 1),
+                     _digest(series, when) + suffix)
+
+    def _head(self, metric, namespace, time_value, dedupe_key):
+        """``(minute, dedupe_key, when, suffix)`` of entries with these fields when they are valid, else ``False``."""
+        if type(metric) is not str or type(namespace) is not str:  # pylint: disable=unidiomatic-typecheck
+            return False
+        if not isinstance(time_value, _USUAL_TIMES) or not isinstance(dedupe_key, _USUAL_KEYS_TYPES):
+            return False
+        scratch = _Problems()
+        names_ok = _names_ok(metric, namespace, '', scratch, self.seen)
+        try:
+            minute = _minute(time_value, self.default_time, self.now, self.window, '', scratch, self.seen)
+        except TimeFormatError:
+            return False
+        dedupe_key = _dedupe_key(dedupe_key, self.defaults, '', scratch)
+        if not names_ok or minute is None or dedupe_key is _INVALID:
+            return False
+        return (minute, dedupe_key) + self.seen.key_parts(minute, dedupe_key)
+
+    def _dim_names(self, dims, given):
+        """``(sorted names, getter)`` for dimension names given in this order, once they passed every rule."""
+        scratch = _Problems()
+        pair = _dimensions(dims, '', scratch, self.seen)
+        if pair is None:
+            return None
+        names = pair[0]
+        if len(names) > 1:
+            getter = operator.itemgetter(*names)
+        elif names:
+            getter = _one_getter(names[0])
+        else:
+            getter = _no_values
+        shape = self.dims[given] = (names, getter)
+        return shape
+
+
+def _one_getter(name):
+    return lambda dims: (dims[name],)
+
+
+def _no_values(_dims):
+    return ()
+
+
+_INVALID = object()
+
+
+def _checked_point(index, entry, defaults, default_time, now, window, resource_id, problems, seen):
+    """The point of any entry, or ``None`` after recording each of its problems."""
+    metric_name = entry.get('metric') if isinstance(entry, dict) else None
+    where = 'metrics[%d] (%s)' % (index, metric_name if isinstance(metric_name, str) else 'no metric name')
+    if not isinstance(entry, dict):
+        problems.add(where, 'entry', 'must be a mapping')
+        return None
+    unknown = sorted(set(entry) - _ENTRY_KEY_SET) if not _ENTRY_KEY_SET.issuperset(entry) else None
+    if unknown:
+        problems.add(where, ', '.join(unknown), 'is not a known field (known: %s)' % ', '.join(ENTRY_KEYS))
+        return None
     metric = entry.get('metric')
-    rule = seen.name_rule(metric)
-    if rule:
-        problems.add(where, 'metric', rule)
-        ok = False
     namespace = entry.get('namespace', defaults.get('namespace'))
-    rule = seen.name_rule(namespace)
-    if rule:
-        problems.add(where, 'namespace', rule + (' (set it on the entry or on the task)' if namespace is None else ''))
-        ok = False
-    elif namespace.lower().startswith('microsoft.') or namespace.lower() in _RESERVED_LOWER:
-        problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s, in any'
-                     ' case)' % (namespace, ', '.join(RESERVED_NAMESPACES)))
-        ok = False
+    ok = _names_ok(metric, namespace, where, problems, seen)
     given, default_dims = entry.get('dimensions'), defaults.get('dimensions')
     if given is not None and not isinstance(given, dict):
         dims = given
@@ -370,42 +520,74 @@ def _point(index, entry, where, defaults, default_time, now, window, resource_id
         dims.update(given or {})
     dim_pair = _dimensions(dims, where, problems, seen)
     stats = _stats(entry, where, problems)
+    try:
+        minute = _minute(entry.get('time'), default_time, now, window, where, problems, seen)
+    except TimeFormatError as exc:
+        problems.add(where, 'time', str(exc))
+        return None
+    dedupe_key = _dedupe_key(entry.get('dedupe_key'), defaults, where, problems)
+    if not ok or minute is None or dedupe_key is _INVALID or dim_pair is None or stats is None:
+        return None
+    when, suffix = seen.key_parts(minute, dedupe_key)
+    key = series_key(resource_id, namespace, metric, dim_pair[0], dim_pair[1], when) + suffix
+    return Point(index, namespace, metric, dim_pair[0], dim_pair[1], minute, dedupe_key, stats, key)
+
+
+def _names_ok(metric, namespace, where, problems, seen):
+    """Whether the metric and namespace names pass their rules (each problem recorded)."""
+    ok = True
+    rule = seen.name_rule(metric)
+    if rule:
+        problems.add(where, 'metric', rule)
+        ok = False
+    rule = seen.name_rule(namespace)
+    if rule:
+        problems.add(where, 'namespace', rule + (' (set it on the entry or on the task)' if namespace is None else ''))
+        ok = False
+    elif namespace.lower().startswith('microsoft.') or namespace.lower() in _RESERVED_LOWER:
+        problems.add(where, 'namespace', '%r is reserved for Azure (names starting with Microsoft. and %s, in any'
+                     ' case)' % (namespace, ', '.join(RESERVED_NAMESPACES)))
+        ok = False
+    return ok
+
+
+def _minute(time_value, default_time, now, window, where, problems, seen):
+    """The minute of an entry's time (``None``: the task's time, else now), or ``None`` when it lies outside the
+    ingestion window (recorded); raises ``TimeFormatError`` for a value that is no time."""
     when = default_time or now
     minute = None
-    if entry.get('time') is not None:
-        try:
-            when, minute = seen.time(entry['time'])
-        except TimeFormatError as exc:
-            problems.add(where, 'time', str(exc))
-            return None
+    if time_value is not None:
+        when, minute = seen.time(time_value)
     if minute is None:
         minute = truncate_to_minute(when)
     if minute < window[0] or when > window[1]:
         problems.add(where, 'time', '%s is outside the ingestion window (from %s to %s UTC, i.e. at most 19 minutes'
                      ' ago and 3 minutes ahead); Azure refuses older or later points'
                      % (format_utc(when), format_utc(window[0]), format_utc(window[1])))
-        ok = False
-    dedupe_key = entry.get('dedupe_key')
+        return None
+    return minute
+
+
+def _dedupe_key(given, defaults, where, problems):
+    """The entry's key (``None``: the task's, if any) as a string, or ``_INVALID`` (recorded)."""
+    dedupe_key = given
     if dedupe_key is None:
         dedupe_key = defaults.get('dedupe_key')
     if isinstance(dedupe_key, (int, float)) and not isinstance(dedupe_key, bool):
         dedupe_key = str(dedupe_key)
     if dedupe_key is not None and (not isinstance(dedupe_key, str) or not 1 <= len(dedupe_key) <= 1024):
         problems.add(where, 'dedupe_key', 'must be a string of 1 to 1024 characters')
-        ok = False
-    if not ok or dim_pair is None or stats is None:
-        return None
-    return Point(index, namespace, metric, dim_pair[0], dim_pair[1], minute, dedupe_key, stats, resource_id,
-                 minute_text=seen.minute_text(minute))
+        return _INVALID
+    return dedupe_key
 
 
-def _check_totals(points, problems):
+def _check_totals(points, series, problems):
+    """The limits of the task as a whole; ``series`` holds the identity of every distinct series."""
     names = {p.metric for p in points}
     size = sum(len(n.encode('utf-8')) for n in names)
     if size > MAX_METRIC_NAMES_BYTES:
         problems.add('metrics', 'metric', 'names of one resource together must stay under %d bytes (got %d)'
                      % (MAX_METRIC_NAMES_BYTES, size))
-    series = {(p.namespace, p.metric, p.dim_names, p.dim_values) for p in points}
     if len(series) > MAX_SERIES_PER_TASK:
         problems.add('metrics', 'series', 'must be at most %d distinct time series per task (got %d): Azure throttles'
                      ' and may silently drop series beyond %d active per subscription and region'

@@ -357,3 +357,37 @@ def test_a_bad_value_after_the_same_names_passed_is_still_refused():
     assert "metrics[1] (Load): dimension 'Host' value must not be empty" in msg
     assert "metrics[2] (Load): time 'soon' is not" in msg
     assert "metrics[3] (Load): time 'soon' is not" in msg
+
+
+def test_a_minute_keyed_point_shows_its_minute_to_the_ledger():
+    (p,) = points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:42Z', 'dimensions': {'h': 'a'}}])
+    assert p.key == series_key(RID, 'NS', 'm', ('h',), ('a',), 't:2026-11-22T10:30:00Z') + '@1795343400'
+    (k,) = points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:42Z', 'dedupe_key': 'src-1'}])
+    assert k.key == series_key(RID, 'NS', 'm', (), (), 'k:src-1')
+
+
+def test_an_entry_gives_the_same_point_in_any_form():
+    # strings and floats (the form checked in one pass) against numbers and numeric strings (checked field by field)
+    usual = points([{'metric': 'm', 'value': 2.0, 'time': '2026-11-22T10:30:00Z', 'dimensions': {'b': 'x', 'port': '80'}},
+                    {'metric': 'm', 'value': 3, 'dimensions': {'b': 'y'}}],
+                   dimensions={'a': 'z', 'b': 'w'})
+    other = points([{'metric': 'm', 'value': '2', 'time': 1795343400, 'dimensions': {'port': 80, 'b': 'x'}},
+                    {'metric': 'm', 'values': [3], 'dimensions': {'b': 'y'}}],
+                   dimensions={'b': 'w', 'a': 'z'})
+    assert [(p.dim_names, p.dim_values, p.minute, p.key, p.min, p.max, p.sum, p.count) for p in usual] == [
+        (p.dim_names, p.dim_values, p.minute, p.key, p.min, p.max, p.sum, p.count) for p in other]
+    assert [p.dim_values for p in usual] == [('z', 'x', '80'), ('z', 'y')]
+    assert usual[0].key == series_key(RID, 'NS', 'm', ('a', 'b', 'port'), ('z', 'x', '80'),
+                                      't:2026-11-22T10:30:00Z') + '@1795343400'
+
+
+def test_equal_numbers_of_other_types_are_not_taken_for_one_another():
+    pts = points([{'metric': 'm', 'value': 1, 'dedupe_key': '5'}, {'metric': 'm', 'value': 1, 'dedupe_key': 5},
+                  {'metric': 'm', 'value': 1, 'dedupe_key': 5.0}])
+    assert pts[0].key == pts[1].key != pts[2].key
+    assert [p.dedupe_key for p in pts] == ['5', '5', '5.0']
+    msg = problem([{'metric': 'm', 'value': 1, 'time': 1795343400}, {'metric': 'm', 'value': True},
+                   {'metric': 'm', 'value': 1, 'time': True}])
+    assert 'metrics[0]' not in msg
+    assert 'metrics[1] (m): value must be a finite number' in msg
+    assert 'metrics[2] (m): time True is not a time' in msg

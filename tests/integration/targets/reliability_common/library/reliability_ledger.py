@@ -22,6 +22,7 @@ options:
 author: [azmon.metrics contributors]
 '''
 
+import datetime
 import os
 import sqlite3
 import stat
@@ -34,8 +35,12 @@ def key_of(resource_id, item):
     dims = item.get('dimensions') or {}
     names = tuple(sorted(dims, key=str))
     values = tuple(str(dims[n]) for n in names)
-    when = 'k:' + item['dedupe_key'] if item.get('dedupe_key') is not None else 't:' + item['time']
-    return series_key(resource_id, item['namespace'], item['metric'], names, values, when)
+    if item.get('dedupe_key') is not None:
+        return series_key(resource_id, item['namespace'], item['metric'], names, values, 'k:' + item['dedupe_key'])
+    # a minute-keyed row shows its minute: '@' and the minute's epoch seconds
+    minute = datetime.datetime.strptime(item['time'], '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+    return series_key(resource_id, item['namespace'], item['metric'], names, values,
+                      't:' + item['time']) + '@%d' % minute.timestamp()
 
 
 def main():
