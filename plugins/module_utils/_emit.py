@@ -9,6 +9,7 @@ No Ansible here: ``Emission.run`` returns the result dict, or raises
 
 from __future__ import annotations
 
+import collections
 import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError
@@ -30,6 +31,8 @@ from ansible_collections.azmon.metrics.plugins.module_utils._states import (
 )
 
 STALE_PENDING_SECONDS = 3600
+_WENT_OUT = frozenset((SENT, UNKNOWN, NOT_RECORDED))                 # may have been ingested
+_NOT_DELIVERED = frozenset((FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED))  # makes the task fail
 
 
 def abandoned(owner, started):
@@ -203,7 +206,7 @@ class Emission:
 
     def _went_out(self):
         """Whether this run sent something that may have been ingested."""
-        return any(s in (SENT, UNKNOWN, NOT_RECORDED) for s in self.status.values())
+        return not _WENT_OUT.isdisjoint(self.status.values())
 
     def _release(self, inflight, keys, state):
         """Settle a claim while another error is on its way; if the ledger fails too, the claim stays, and a
@@ -225,7 +228,7 @@ class Emission:
                       ' Azure and sends only those Azure does not hold; unknown=resend (resend_unknown=true) sends'
                       ' them again blindly, which counts them twice if they were ingested.'
                       % result['series_unknown_skipped'])
-        if any(s in (FAILED, UNKNOWN, NOT_SENT, NOT_RECORDED) for s in self.status.values()):
+        if not _NOT_DELIVERED.isdisjoint(self.status.values()):
             raise EmissionFailed(self._failure_message(result, stop), **result)
         result['msg'] = self._summary(result)
         return result
@@ -264,24 +267,22 @@ class Emission:
         return smaller
 
     # -- reporting ---------------------------------------------------------------------------------------------
-    def _count(self, *states):
-        return sum(1 for s in self.status.values() if s in states)
-
     def _result(self, changed, payloads, requests_planned):
+        counts = collections.Counter(self.status.values())
         result = {
             'changed': changed,
             'resource_id': self.resource_id,
             'url': self.url,
             'series_total': len(self.points),
-            'series_sent': self._count(SENT),
-            'series_would_send': self._count(WOULD_SEND),
-            'series_skipped': self._count(SKIPPED),
-            'series_unknown': self._count(UNKNOWN),
-            'series_unknown_skipped': self._count(UNKNOWN_SKIPPED),
-            'series_failed': self._count(FAILED),
-            'series_not_sent': self._count(NOT_SENT),
-            'series_in_flight': self._count(IN_FLIGHT),
-            'series_not_recorded': self._count(NOT_RECORDED),
+            'series_sent': counts[SENT],
+            'series_would_send': counts[WOULD_SEND],
+            'series_skipped': counts[SKIPPED],
+            'series_unknown': counts[UNKNOWN],
+            'series_unknown_skipped': counts[UNKNOWN_SKIPPED],
+            'series_failed': counts[FAILED],
+            'series_not_sent': counts[NOT_SENT],
+            'series_in_flight': counts[IN_FLIGHT],
+            'series_not_recorded': counts[NOT_RECORDED],
             'requests_planned': requests_planned,
             'requests_sent': self.sender.posts if self.sender else 0,
             'retries': self.sender.retries if self.sender else 0,
@@ -290,7 +291,8 @@ class Emission:
         details = []
         noteworthy = (FAILED, UNKNOWN, UNKNOWN_SKIPPED, NOT_SENT, IN_FLIGHT, NOT_RECORDED)
         everything = len(self.points) <= self.detail_limit
-        for point in self.points:
+        listed = self.points if everything or any(counts[s] for s in noteworthy) else ()
+        for point in listed:
             status = self.status.get(point.index)
             if everything or status in noteworthy:
                 detail = point.summary()
