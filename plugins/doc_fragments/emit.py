@@ -126,8 +126,11 @@ options:
     type: str
   ledger_retention_days:
     description:
-      - Ledger rows older than this many days are removed. Keep it longer than the time O(dedupe_key) values may
-        come back.
+      - Ledger rows of O(dedupe_key) values older than this many days are removed. Keep it longer than the time
+        O(dedupe_key) values may come back.
+      - A series-minute without O(dedupe_key) cannot be sent again once its minute is out of the ingestion window
+        (points older than 19 minutes are refused before anything is sent), so its row is removed two hours after
+        its minute whatever this says; the ledger holds about two hours of such rows however many runs wrote it.
     type: int
     default: 30
   max_request_bytes:

@@ -34,6 +34,7 @@ import re
 import traceback
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import key_head
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_COUNT, MAX_REQUEST_BYTES
 from ansible_collections.azmon.metrics.plugins.module_utils._time import format_utc
 
@@ -149,8 +150,9 @@ def rekey(points, url):
     """Make every point's ledger key name the destination ``url`` too, so that one ledger serves custom metrics and
     any number of data collection rules without one destination's deliveries skipping another's."""
     for point in points:
-        point.key = hashlib.blake2b(('prometheus\x1f%s\x1f%s' % (url, point.key)).encode('utf-8'),
-                                    digest_size=16).hexdigest()
+        head = key_head(point.key)      # the minute a key may name stays on it, for the ledger to read
+        point.key = hashlib.blake2b(('prometheus\x1f%s\x1f%s' % (url, head)).encode('utf-8'),
+                                    digest_size=16).hexdigest() + point.key[len(head):]
     return points
 
 

@@ -34,7 +34,7 @@ def sender(ledger, delivered, timeout=90.0):
         try:
             conn = sqlite3.connect('file:%s?mode=ro' % ledger, uri=True, timeout=10)
             try:
-                done = conn.execute("SELECT COUNT(*) FROM series WHERE state = 'delivered'").fetchone()[0]
+                done = conn.execute('SELECT COUNT(*) FROM series WHERE state = 1').fetchone()[0]   # 1: delivered
                 rows = conn.execute('SELECT owner FROM inflight').fetchall()
             finally:
                 conn.close()

@@ -146,3 +146,170 @@ def test_an_unreadable_ledger_is_a_ledger_error_when_settling(tmp_path):
         ledger.settle_abandoned(lambda owner, started: True)
     assert 'cannot read the delivery ledger %s' % path in caught.value.msg and 'inflight' in caught.value.msg
     ledger.close()
+
+
+# -- bounded rows, compact storage, and ledgers of the earlier schema -------------------------------------------
+DIGEST_A = '0123456789abcdef0123456789abcdef'
+DIGEST_B = 'fedcba9876543210fedcba9876543210'
+MINUTE = 1764795600          # 2025-12-03T21:00:00Z
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_minute_row_goes_two_hours_after_its_minute_a_dedupe_row_stays_for_the_retention(tmp_path):
+    clock = Clock(MINUTE + 30)
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'), clock=clock)
+    minute_key, dedupe_key = '%s@%d' % (DIGEST_A, MINUTE), DIGEST_B
+    ledger.mark([minute_key, dedupe_key], 'delivered', request_id='r1')
+    clock.now = MINUTE + 7199
+    ledger.prune(30 * 86400)
+    assert set(ledger.lookup([minute_key, dedupe_key])) == {minute_key, dedupe_key}
+    clock.now = MINUTE + 7201
+    ledger.prune(30 * 86400)
+    assert set(ledger.lookup([minute_key, dedupe_key])) == {dedupe_key}
+    clock.now = MINUTE + 30 + 30 * 86400 + 1
+    ledger.prune(30 * 86400)
+    assert ledger.lookup([dedupe_key]) == {}
+    conn = sqlite3.connect(ledger.path)
+    assert conn.execute('SELECT COUNT(*) FROM requests').fetchone()[0] == 0    # nothing refers to r1 any more
+    conn.close()
+    ledger.close()
+
+
+def test_unknown_minute_rows_and_what_was_sent_for_them_go_too(tmp_path):
+    clock = Clock(MINUTE + 30)
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'), clock=clock)
+    minute_key = '%s@%d' % (DIGEST_A, MINUTE)
+    ledger.record_sent([(minute_key, MINUTE, 4.5, 3), (DIGEST_B, MINUTE, 1.0, 1)])
+    ledger.mark([minute_key, DIGEST_B], 'unknown')
+    assert ledger.sent_details([minute_key, DIGEST_B]) == {minute_key: [(MINUTE, 4.5, 3)], DIGEST_B: [(MINUTE, 1.0, 1)]}
+    clock.now = MINUTE + 3 * 3600
+    ledger.prune(86400)
+    assert ledger.lookup([minute_key, DIGEST_B]) == {DIGEST_B: ('unknown', None, MINUTE + 30)}
+    assert ledger.sent_details([minute_key, DIGEST_B]) == {DIGEST_B: [(MINUTE, 1.0, 1)]}
+    ledger.close()
+
+
+def test_rows_are_compact(tmp_path):
+    path = str(tmp_path / 'l.sqlite3')
+    ledger = Ledger(path, clock=Clock(MINUTE + 30))
+    keys = ['%032x@%d' % (i * 7919, MINUTE - 60 * (i % 2)) for i in range(20000)]
+    for start in range(0, len(keys), 2000):
+        chunk = keys[start:start + 2000]
+        ledger.finish(ledger.claim(chunk, 'h:1', never_abandoned)[0], chunk, 'delivered',
+                      request_id='0f8fad5b-d9cb-469f-a165-70867728950e')
+    ledger._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    size = sum(os.path.getsize(path + tail) for tail in ('', '-wal') if os.path.exists(path + tail))
+    assert size / 20000 < 50, size       # 159 bytes a row before: hex text keys, state names, a request id each
+    assert len(ledger.lookup(keys)) == 20000
+    ledger.close()
+
+
+def test_the_ledger_stays_the_same_size_however_many_runs_write_it(tmp_path):
+    path = str(tmp_path / 'l.sqlite3')
+    clock = Clock(MINUTE)
+    ledger = Ledger(path, clock=clock)
+    sizes = []
+    for run in range(8):
+        minute = MINUTE + run * 3600
+        clock.now = minute + 20
+        keys = ['%032x@%d' % (run * 100000 + i, minute) for i in range(5000)]
+        ledger.finish(ledger.claim(keys, 'h:1', never_abandoned)[0], keys, 'delivered', request_id='r%d' % run)
+        ledger.prune(30 * 86400)
+        ledger._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+        sizes.append(os.path.getsize(path))
+    rows = sqlite3.connect(path).execute('SELECT COUNT(*) FROM series').fetchone()[0]
+    assert rows == 10000          # the last two runs: an hour apart, each run's minute stays two hours
+    assert max(sizes[3:]) <= 1.1 * sizes[2], sizes     # full after the third run (pages are reused)
+    ledger.close()
+
+
+def _schema_1(path, now):
+    """A ledger as the collection wrote it before rows were bounded (schema 1), with an in-flight request."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute('PRAGMA journal_mode=WAL')
+    conn.execute('CREATE TABLE series (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated REAL NOT NULL,'
+                 ' request_id TEXT) WITHOUT ROWID')
+    conn.execute('CREATE INDEX series_updated ON series (updated)')
+    conn.execute('CREATE TABLE inflight (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, started REAL NOT NULL,'
+                 ' keys TEXT NOT NULL)')
+    conn.execute('CREATE TABLE sent (key TEXT NOT NULL, minute REAL NOT NULL, sum REAL NOT NULL,'
+                 ' count INTEGER NOT NULL, updated REAL NOT NULL, PRIMARY KEY (key, minute)) WITHOUT ROWID')
+    conn.executemany('INSERT INTO series VALUES (?, ?, ?, ?)', [
+        (DIGEST_A, 'delivered', now - 60.5, 'req-1'),
+        (DIGEST_B, 'unknown', now - 30.25, None),
+        ('opaque-key', 'delivered', now - 10.0, 'req-1'),
+    ])
+    conn.execute('INSERT INTO sent VALUES (?, ?, ?, ?, ?)', (DIGEST_B, float(MINUTE), 2.5, 2, now - 30.25))
+    conn.execute('INSERT INTO inflight (owner, started, keys) VALUES (?, ?, ?)',
+                 ('gone:1', now - 5.0, '99999999999999999999999999999999\n88888888888888888888888888888888'))
+    conn.close()
+
+
+def test_a_ledger_of_the_earlier_schema_opens_and_keeps_every_state(tmp_path):
+    path = str(tmp_path / 'old.sqlite3')
+    now = MINUTE + 120
+    _schema_1(path, now)
+    clock = Clock(now)
+    ledger = Ledger(path, clock=clock)
+    key_a, key_b = '%s@%d' % (DIGEST_A, MINUTE), '%s@%d' % (DIGEST_B, MINUTE)
+    found = ledger.lookup([key_a, key_b, 'opaque-key', 'other'])
+    assert found == {key_a: ('delivered', None, MINUTE + 59), key_b: ('unknown', None, MINUTE + 89),
+                     'opaque-key': ('delivered', None, MINUTE + 110)}
+    assert ledger.lookup([DIGEST_A]) == {DIGEST_A: ('delivered', None, MINUTE + 59)}
+    assert ledger.sent_details([key_b]) == {key_b: [(MINUTE, 2.5, 2)]}
+    # the earlier version's in-flight request is still seen, by the keys' digests
+    in_flight = '99999999999999999999999999999999@%d' % MINUTE
+    assert ledger.lookup([in_flight])[in_flight][:2] == ('pending', 'gone:1')
+    taken, others = ledger.claim([in_flight, key_a, '77777777777777777777777777777777@%d' % MINUTE], 'h:2',
+                                 lambda owner, started: False)
+    assert others == {in_flight: 'pending', key_a: 'delivered'} and taken is not None
+    assert ledger.settle_abandoned(lambda owner, started: owner == 'gone:1') == 2
+    assert ledger.lookup([in_flight])[in_flight][0] == 'unknown'
+    # converted rows name no minute, so they stay for the retention, not two hours
+    clock.now = now + 86400
+    ledger.prune(2 * 86400)
+    assert set(ledger.lookup([key_a, key_b, 'opaque-key'])) == {key_a, key_b, 'opaque-key'}
+    ledger.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute('PRAGMA user_version').fetchone()[0] == 2
+    assert conn.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
+    assert sorted(row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")) == [
+        'inflight', 'requests', 'sent', 'series']
+    assert conn.execute('SELECT request_id FROM requests').fetchall() == [('req-1',)]
+    conn.close()
+    # opening it again converts nothing twice
+    assert len(Ledger(path).lookup([key_a, key_b, 'opaque-key'])) == 3
+
+
+def test_the_earlier_version_cannot_use_a_converted_ledger(tmp_path):
+    path = str(tmp_path / 'l.sqlite3')
+    Ledger(path).close()
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.OperationalError, match='updated'):
+        # the first statement the earlier version ran on every open after creating its tables
+        conn.execute('CREATE INDEX IF NOT EXISTS series_updated ON series (updated)')
+    conn.close()
+
+
+def test_a_ledger_of_a_later_schema_is_refused_naming_the_option(tmp_path):
+    path = str(tmp_path / 'l.sqlite3')
+    conn = sqlite3.connect(path)
+    conn.execute('PRAGMA user_version = 9')
+    conn.close()
+    with pytest.raises(ConfigError, match='ledger_path: .* later version .*schema 9'):
+        Ledger(path)
+
+
+def test_an_unknown_state_is_refused_before_anything_is_written(tmp_path):
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'))
+    with pytest.raises(ValueError, match='sent'):
+        ledger.mark(['a'], 'sent')
+    assert ledger.lookup(['a']) == {}
+    ledger.close()

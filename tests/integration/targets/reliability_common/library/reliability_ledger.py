@@ -14,7 +14,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: reliability_ledger
 short_description: Read a custom_metric_emit delivery ledger (test helper)
-description: [Counts of states, in-flight rows, file modes, integrity, and the state of given series.]
+description: [Counts of states, in-flight rows, file modes, integrity, schema, and the state of given series.]
 options:
   path: {description: [The ledger file.], type: path, required: true}
   resource_id: {description: [Resource the series belong to.], type: str}
@@ -29,6 +29,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import series_key
+
+
+STATES = {1: 'delivered', 0: 'unknown'}     # how the ledger (schema 2) stores its states
 
 
 def key_of(resource_id, item):
@@ -58,15 +61,18 @@ def main():
     conn = sqlite3.connect('file:%s?mode=ro' % path, uri=True, timeout=60)
     try:
         result['integrity'] = conn.execute('PRAGMA integrity_check').fetchone()[0]
-        result['counts'] = dict(conn.execute('SELECT state, COUNT(*) FROM series GROUP BY state').fetchall())
+        result['schema'] = conn.execute('PRAGMA user_version').fetchone()[0]
+        result['counts'] = {STATES[code]: count
+                            for code, count in conn.execute('SELECT state, COUNT(*) FROM series GROUP BY state')}
         result['rows'] = sum(result['counts'].values())
         inflight = conn.execute('SELECT owner, keys FROM inflight').fetchall()
         result['inflight'] = [{'owner': owner, 'keys': len(keys.split('\n'))} for owner, keys in inflight]
         states = []
         for item in module.params['series']:
             key = key_of(module.params['resource_id'], item)
-            row = conn.execute('SELECT state FROM series WHERE key = ?', (key,)).fetchone()
-            state = row[0] if row else None
+            # the series table knows a key by the 16 bytes of its digest
+            row = conn.execute('SELECT state FROM series WHERE k = ?', (bytes.fromhex(key.split('@')[0]),)).fetchone()
+            state = STATES[row[0]] if row else None
             if any(key in keys.split('\n') for _owner, keys in inflight):
                 state = 'pending'
             states.append(state)
