@@ -115,6 +115,30 @@ def tls_scripted_server(scripted_server, tmp_path):
     return scripted_server
 
 
+EMULATOR_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'emulator')
+
+
+@pytest.fixture(scope='session')
+def emulator(tmp_path_factory):
+    """The emulator (tests/emulator) with its shipped seed, one per session (and xdist worker); ``.seed`` holds the
+    seed. Tests that change it use ``emu``, which resets it first."""
+    if EMULATOR_ROOT not in sys.path:
+        sys.path.insert(0, EMULATOR_ROOT)
+    from azmon_emulator.testing import DEFAULT_SEED, start_emulator  # pylint: disable=import-outside-toplevel
+    process = start_emulator(tmpdir=tmp_path_factory.mktemp('emulator'))
+    with open(DEFAULT_SEED, encoding='utf-8') as handle:
+        process.seed = json.load(handle)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def emu(emulator):
+    """The session's emulator, back to its seed: directory, role assignments, metrics, settings, faults, request log."""
+    emulator.admin('POST', '/_admin/reset')
+    return emulator
+
+
 @pytest.fixture
 def closed_port():
     """A loopback port where nothing listens."""

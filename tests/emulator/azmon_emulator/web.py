@@ -18,6 +18,7 @@ DRAIN_LIMIT = 16 * 1048576
 LOGGED_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding", "accept", "user-agent",
                   "x-ms-client-request-id", "x-request-id", "client-request-id", "x-ms-principal-id", "x-ms-client-session-id",
                   "prefer", "metadata", "host")
+LOGGED_BODIES = ("arm",)   # services whose JSON request bodies the log keeps (as "json"): none carries a secret
 
 
 class HttpError(Exception):
@@ -319,13 +320,19 @@ class Handler(BaseHTTPRequestHandler):
                 size = req.content_length()
             except ValueError:
                 size = None
-        emulator.state.log_request({
+        entry = {
             "n": number, "time": started, "service": req.service, "method": req.method, "path": req.path,
             "rawPath": req.raw_path, "query": req.query, "headers": headers, "bodySize": size, "bodyRead": req.body_read,
             "status": status, "aborted": status is None, "fault": fault.id if fault else None,
             "faultAction": fault.action if fault else None, "requestId": req.request_id,
             "durationMs": round((time.time() - started) * 1000, 1), "client": self.client_address[0],
-        })
+        }
+        if req.service in LOGGED_BODIES and req.body_read and 0 < size <= 65536:
+            try:
+                entry["json"] = json.loads(req._body)  # pylint: disable=protected-access
+            except ValueError:
+                pass
+        emulator.state.log_request(entry)
 
 
 class TLSServer(ThreadingHTTPServer):

@@ -138,6 +138,8 @@ def test_principal_not_found_fault_for_the_next_puts(c):
     assert all(a["name"] != NAME1 for a in c.admin("GET", "/_admin/role-assignments")["value"])
     assert c.arm("PUT", _ra_path(c.vm1, NAME1), json=_body(c, publisher)).status_code == 201
     assert c.admin("GET", "/_admin/faults")["value"][0]["fired"] == 2
+    puts = [r for r in c.admin("GET", "/_admin/requests?service=arm")["value"] if r["method"] == "PUT"]
+    assert [r["json"] for r in puts] == [_body(c, publisher)] * 3    # ARM request bodies are in the log
 
 
 def test_stale_list_fault_hides_new_assignments_for_the_next_reads(c):
