@@ -17,23 +17,23 @@ assignment.
 
 from __future__ import annotations
 
-import time
-from urllib.parse import quote, urlsplit
+import dataclasses
+from urllib.parse import quote
 
 from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._guid import is_guid, require_guid
 from ansible_collections.azmon.metrics.plugins.module_utils._http import quote_path
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import (
     Scope,
     assignment_name,
-    is_guid,
     parse_scope,
     relation,
-    require_guid,
     role_definition_id,
     role_guid,
     scope_key,
 )
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 SERVICE = 'Azure Resource Manager'
 API_VERSION = '2022-04-01'
@@ -70,18 +70,16 @@ def _retype(cls, exc, msg, **extra):
     return cls(msg, status=exc.status, code=exc.code, message=exc.message, request_id=exc.request_id, **details)
 
 
+@dataclasses.dataclass(repr=False, eq=False)
 class Assignment:
     """One role assignment as ARM returns it, with the fields this collection compares."""
 
-    __slots__ = ('id', 'name', 'scope', 'principal_id', 'role_definition_id', 'principal_type')
-
-    def __init__(self, id, name, scope, principal_id, role_definition_id, principal_type=None):  # pylint: disable=redefined-builtin
-        self.id = id
-        self.name = name
-        self.scope = scope
-        self.principal_id = principal_id
-        self.role_definition_id = role_definition_id
-        self.principal_type = principal_type
+    id: str
+    name: str
+    scope: str
+    principal_id: str
+    role_definition_id: str
+    principal_type: str | None = None
 
     @classmethod
     def from_arm(cls, doc):
@@ -102,8 +100,7 @@ class Assignment:
         return (self.principal_id or '').lower() == principal_id.lower() and self.role_guid == role.lower()
 
     def to_dict(self):
-        return {'id': self.id, 'name': self.name, 'scope': self.scope, 'principal_id': self.principal_id,
-                'role_definition_id': self.role_definition_id, 'principal_type': self.principal_type}
+        return dataclasses.asdict(self)
 
     def __repr__(self):
         return 'Assignment(%r)' % self.id
@@ -128,21 +125,18 @@ def describe_caller(claims):
 class ArmClient:
     """The role assignment calls of ARM (api-version 2022-04-01).
 
-    ``sleep`` and ``clock`` can be replaced in tests.  ``stats`` counts the
-    PrincipalNotFound retries and the seconds spent waiting for them.
+    ``wait`` (a ``_wait.Wait``, shared with the module's other clients)
+    paces and counts the repeats after ``PrincipalNotFound``.
     """
 
-    def __init__(self, http, endpoint, token, api_version=API_VERSION, sleep=None, clock=None):
+    def __init__(self, http, endpoint, token, api_version=API_VERSION, wait=None):
         if not endpoint:
             raise ValidationError('arm_endpoint is empty')
         self.http = http
         self.endpoint = endpoint.rstrip('/')
         self.token = token
         self.api_version = api_version
-        self.sleep = sleep or time.sleep
-        self.clock = clock or time.monotonic
-        self._origin = _origin(self.endpoint)
-        self.stats = {'principal_not_found_retries': 0, 'principal_wait_seconds': 0.0}
+        self.wait = wait or Wait()
 
     # ------------------------------------------------------------------ plumbing
     def _assignments_url(self, scope, name=None, query=None):
@@ -186,26 +180,15 @@ class ArmClient:
             expression = 'atScope()'
         url = self._assignments_url(scope, query='$filter=' + quote(expression, safe=''))
         found = []
-        seen = set()
-        for _page in range(MAX_PAGES):
-            try:
-                doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
-            except ServiceError as exc:
-                if exc.status == 403:
-                    raise self._denied(exc, 'read', scope) from None
-                raise
-            found.extend(Assignment.from_arm(item) for item in doc.get('value') or [] if isinstance(item, dict))
-            next_link = doc.get('nextLink')
-            if not next_link:
-                return found
-            if _origin(next_link) != self._origin:
-                raise ServiceError('%s: refusing to follow nextLink to another host (%s); the bearer token is only'
-                                   ' sent to %s' % (SERVICE, _origin(next_link), self._origin))
-            if next_link in seen:
-                raise ServiceError('%s: the role assignment list repeats the nextLink %s' % (SERVICE, next_link))
-            seen.add(next_link)
-            url = next_link
-        raise ServiceError('%s: more than %d pages of role assignments at %s' % (SERVICE, MAX_PAGES, scope))
+        try:
+            for doc in self.http.pages(url, SERVICE, token=self.token, next_key='nextLink',
+                                       what='the list of role assignments at %s' % scope, max_pages=MAX_PAGES):
+                found.extend(Assignment.from_arm(item) for item in doc.get('value') or [] if isinstance(item, dict))
+        except ServiceError as exc:
+            if exc.status == 403:
+                raise self._denied(exc, 'read', scope) from None
+            raise
+        return found
 
     def create_role_assignment(self, scope, name, role_definition, principal_id, principal_type='ServicePrincipal',
                                principal_wait=0.0):
@@ -223,10 +206,8 @@ class ArmClient:
         url = self._assignments_url(scope, name)
         body = {'properties': {'roleDefinitionId': role_definition, 'principalId': principal_id,
                                'principalType': principal_type}}
-        principal_wait = max(0.0, float(principal_wait or 0))
-        deadline = self.clock() + principal_wait
-        delay = 2.0
-        while True:
+        pending, waited = None, 0.0
+        for waited in self.wait.tries(principal_wait):
             try:
                 resp = self.http.request('PUT', url, SERVICE, json_body=body, token=self.token, ok=(200, 201))
                 return Assignment.from_arm(resp.json() or {}), resp.status == 201
@@ -242,20 +223,14 @@ class ArmClient:
                                   scope=str(scope)) from None
                 if exc.code != 'PrincipalNotFound':
                     raise
-                waited = self.stats['principal_wait_seconds']
-                if waited + delay > principal_wait or self.clock() + delay > deadline:
-                    raise _retype(
-                        PrincipalNotFound, exc,
-                        '%s: principal %s was not found in the directory (PrincipalNotFound) after waiting %.0fs.'
-                        ' If it was created moments ago, raise principal_wait_timeout to wait longer for replication;'
-                        ' otherwise check that it is the object ID of a service principal (not an application object'
-                        ' ID or a client ID) in the tenant of the subscription.'
-                        % (SERVICE, principal_id, self.stats['principal_wait_seconds']),
-                        principal_id=principal_id, waited=round(self.stats['principal_wait_seconds'], 1)) from None
-                self.sleep(delay)
-                self.stats['principal_not_found_retries'] += 1
-                self.stats['principal_wait_seconds'] += delay
-                delay = min(delay * 2, 30.0)
+                pending = exc
+        raise _retype(
+            PrincipalNotFound, pending,
+            '%s: principal %s was not found in the directory (PrincipalNotFound) after waiting %.0fs.'
+            ' If it was created moments ago, raise principal_wait_timeout to wait longer for replication;'
+            ' otherwise check that it is the object ID of a service principal (not an application object'
+            ' ID or a client ID) in the tenant of the subscription.' % (SERVICE, principal_id, waited),
+            principal_id=principal_id, waited=round(waited, 1))
 
     def delete_role_assignment(self, scope, name):
         """DELETE the assignment named ``name`` at ``scope``; returns the deleted ``Assignment`` or ``None``."""
@@ -271,11 +246,6 @@ class ArmClient:
         if resp.status == 204 or not resp.body:
             return None
         return Assignment.from_arm(resp.json() or {})
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return '%s://%s' % (parts.scheme.lower(), parts.netloc.lower())
 
 
 # ---------------------------------------------------------------------- decisions

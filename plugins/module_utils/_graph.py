@@ -14,27 +14,17 @@ and are percent-encoded), so no option value can change the request path.
 
 from __future__ import annotations
 
-import re
-import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._guid import require_guid
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 SERVICE = 'Microsoft Graph'
-GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 MAX_PAGES = 100
-
-
-def is_guid(value):
-    return isinstance(value, str) and bool(GUID_RE.match(value))
-
-
-def require_guid(value, what):
-    """Return ``value`` lower-cased when it is a GUID, else raise ``ValidationError`` naming ``what``."""
-    if not is_guid(value):
-        raise ValidationError('%s must be a GUID like 00000000-0000-0000-0000-000000000000, got %r' % (what, value),
-                              field=what)
-    return value.lower()
+# Graph usually shows a new directory object within seconds: short pauses (1, 2, 4, 8, 10, 10... seconds).
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 10.0
 
 
 def odata_string(value):
@@ -64,21 +54,18 @@ class GraphClient:
 
     ``consistency_wait`` bounds how long (seconds) a read or write that
     depends on an object created moments ago is retried on 404 (Graph
-    replicates new directory objects with a delay).  ``sleep`` and ``clock``
-    can be replaced in tests.
+    replicates new directory objects with a delay); ``wait`` (a ``_wait.Wait``,
+    shared with the module's other clients) counts those retries.
     """
 
-    def __init__(self, http, endpoint, token, consistency_wait=60.0, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, http, endpoint, token, consistency_wait=60.0, wait=None):
         if not endpoint:
             raise ValidationError('graph_endpoint is empty')
         self.http = http
         self.endpoint = endpoint.rstrip('/')
         self.token = token
         self.consistency_wait = consistency_wait
-        self.sleep = sleep
-        self.clock = clock
-        self._origin = _origin(self.endpoint)
-        self.replication_retries = 0
+        self.wait = wait or Wait()
 
     # ------------------------------------------------------------------ plumbing
     def url(self, path, query=None):
@@ -107,36 +94,26 @@ class GraphClient:
             raise
 
     def list_all(self, path, query=None):
-        """GET a collection, following ``@odata.nextLink`` (only to the same Graph origin)."""
-        url = self.url(path, query)
+        """GET a collection, following ``@odata.nextLink`` (only to the same Graph origin, never twice)."""
         items = []
-        for dummy in range(MAX_PAGES):
-            doc = self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
+        for doc in self.http.pages(self.url(path, query), SERVICE, token=self.token, next_key='@odata.nextLink',
+                                   what=path, max_pages=MAX_PAGES):
             items.extend(doc.get('value') or [])
-            url = doc.get('@odata.nextLink')
-            if not url:
-                return items
-            if _origin(url) != self._origin:
-                raise ServiceError('%s: refusing to follow @odata.nextLink to another host (%s); the bearer token'
-                                   ' is only sent to %s' % (SERVICE, _origin(url), self._origin))
-        raise ServiceError('%s: more than %d pages for %s; refine the query' % (SERVICE, MAX_PAGES, path))
+        return items
 
     def eventually(self, func, what):
         """Call ``func()``, retrying on 404 for up to ``consistency_wait`` seconds (replication delay)."""
-        deadline = self.clock() + self.consistency_wait
-        wait = 1.0
-        while True:
+        pending = None
+        for _waited in self.wait.tries(self.consistency_wait, FIRST_PAUSE, LONGEST_PAUSE):
             try:
                 return func()
             except ServiceError as exc:
-                if not _is_replication_delay(exc) or self.clock() + wait > deadline:
-                    if _is_replication_delay(exc):
-                        exc.msg = '%s (still failing after waiting %.0fs for Graph replication of %s)' % (
-                            exc.msg, self.consistency_wait, what)
+                if not _is_replication_delay(exc):
                     raise
-            self.replication_retries += 1
-            self.sleep(wait)
-            wait = min(wait * 2, 10.0)
+                pending = exc
+        pending.msg = '%s (still failing after waiting %.0fs for Graph replication of %s)' % (
+            pending.msg, self.consistency_wait, what)
+        raise pending
 
     # -------------------------------------------------------- service principals
     def service_principals_by_app_id(self, app_id):
@@ -145,10 +122,6 @@ class GraphClient:
 
     def service_principals_by_display_name(self, name):
         return self.list_all('servicePrincipals', filter_query('displayName eq %s' % odata_string(name)))
-
-    def service_principal(self, object_id):
-        object_id = require_guid(object_id, 'object_id')
-        return self.get_or_none('servicePrincipals/%s' % object_id)
 
     # ---------------------------------------------------------------- applications
     def applications_by_display_name(self, name):
@@ -303,8 +276,3 @@ def _is_replication_delay(exc):
         return True
     # Creating a service principal right after its application: 400 "... does not reference a valid application object".
     return exc.status == 400 and 'does not reference a valid application' in (exc.message or '')
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return '%s://%s' % (parts.scheme.lower(), parts.netloc.lower())

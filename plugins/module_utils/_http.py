@@ -111,14 +111,14 @@ def check_ca_bundle(path, option='ca_path'):
                           option=option) from None
 
 
+@dataclasses.dataclass(repr=False)
 class ConnectionSettings:
     """What one connection uses: ``verify`` (``False``, ``True`` or a CA bundle path) and ``proxy`` (URL or ``None``)."""
 
-    def __init__(self, verify, proxy, verify_source=None, proxy_source=None):
-        self.verify = verify
-        self.proxy = proxy
-        self.verify_source = verify_source
-        self.proxy_source = proxy_source
+    verify: bool | str
+    proxy: str | None
+    verify_source: str | None = None
+    proxy_source: str | None = None
 
     def __repr__(self):
         return 'ConnectionSettings(verify=%r, proxy=%r)' % (self.verify, _without_credentials(self.proxy))
@@ -446,7 +446,7 @@ class HttpClient:
             except requests.exceptions.SSLError as exc:
                 raise TransportError(
                     '%s: TLS verification failed for %s: %s. Set ca_path to the CA bundle that signs this endpoint,'
-                    ' or validate_certs=false (not recommended).' % (service, _origin(url), _reason(exc)),
+                    ' or validate_certs=false (not recommended).' % (service, origin(url), _reason(exc)),
                     sent=False, url=url, client_request_id=client_request_id) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _is_connect_failure(exc)
@@ -485,6 +485,30 @@ class HttpClient:
             self._wait(wait, 'HTTP %d' % resp.status_code)
             waited += wait
 
+    def pages(self, url, service, token=None, next_key='nextLink', what='the list', max_pages=100):
+        """GET ``url`` and each next page it links to under ``next_key``; yield each page's JSON document.
+
+        A next link is followed only to the origin of ``url`` (the bearer
+        token goes nowhere else) and only once: a service that links to a page
+        it already gave, or gives more than ``max_pages`` pages, gets a
+        ``ServiceError`` naming ``what`` instead of an endless loop.
+        """
+        home = origin(url)
+        seen = {url}
+        for _page in range(max_pages):
+            doc = self.request('GET', url, service, token=token, ok=(200,)).json() or {}
+            yield doc
+            url = doc.get(next_key)
+            if not url:
+                return
+            if origin(url) != home:
+                raise ServiceError('%s: refusing to follow %s to another host (%s); the bearer token is only sent to'
+                                   ' %s' % (service, next_key, origin(url), home))
+            if url in seen:
+                raise ServiceError('%s: %s repeats the %s %s' % (service, what, next_key, url))
+            seen.add(url)
+        raise ServiceError('%s: more than %d pages of %s; refine the query' % (service, max_pages, what))
+
     def _wait(self, seconds, why):
         self.stats['retries'] += 1
         self.log('retrying in %.1fs after %s' % (seconds, why))
@@ -510,9 +534,10 @@ def _reason(exc):
     return text
 
 
-def _origin(url):
-    match = re.match(r'^(\w+://[^/]+)', url)
-    return match.group(1) if match else url
+def origin(url):
+    """``scheme://host[:port]`` of ``url`` in lower case: where a bearer token may be sent."""
+    parts = urlsplit(url)
+    return '%s://%s' % (parts.scheme.lower(), parts.netloc.lower())
 
 
 def _path(url):

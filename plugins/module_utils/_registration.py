@@ -31,7 +31,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._app_credentials imp
     secret_view,
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, TransportError, ValidationError
-from ansible_collections.azmon.metrics.plugins.module_utils._graph import require_guid
+from ansible_collections.azmon.metrics.plugins.module_utils._guid import require_guid
 
 UNIQUE_NAME_NAMESPACE = uuid.UUID('6f1d3c52-9b1e-4c3a-8a59-2f3a3c1b7e11')
 

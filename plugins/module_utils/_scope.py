@@ -30,6 +30,7 @@ import re
 import uuid
 
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._guid import is_guid, require_guid
 
 SUBSCRIPTION = 'subscription'
 RESOURCE_GROUP = 'resource_group'
@@ -37,7 +38,6 @@ RESOURCE = 'resource'
 KINDS = (SUBSCRIPTION, RESOURCE_GROUP, RESOURCE)
 KIND_NAMES = {SUBSCRIPTION: 'a subscription', RESOURCE_GROUP: 'a resource group', RESOURCE: 'a resource'}
 
-GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 # Resource group: 1-90 letters, digits, '_', '-', '.', '(' and ')' (Unicode letters and digits allowed), not
 # ending with '.'.
 RESOURCE_GROUP_RE = re.compile(r'^[\w\-.()]{1,90}$')
@@ -58,18 +58,6 @@ FORBIDDEN = (
 )
 
 ROLE_ASSIGNMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, 'https://galaxy.ansible.com/azmon/metrics/role-assignment')
-
-
-def is_guid(value):
-    return isinstance(value, str) and bool(GUID_RE.match(value))
-
-
-def require_guid(value, option):
-    """``value`` in lower case when it is a GUID, else ``ValidationError`` naming ``option``."""
-    if not is_guid(value):
-        raise ValidationError('%s must be a GUID like 00000000-0000-0000-0000-000000000000, got %r' % (option, value),
-                              option=option)
-    return value.lower()
 
 
 class Scope:
@@ -106,30 +94,6 @@ class Scope:
         if self.namespace is None:
             return None
         return '/'.join((self.namespace,) + self.types)
-
-    @property
-    def name(self):
-        """The last name of the ID: resource name, resource group name or subscription GUID."""
-        if self.names:
-            return self.names[-1]
-        return self.resource_group if self.resource_group is not None else self.subscription_id
-
-    def parents(self):
-        """Every scope above this one, nearest first (parent resources, resource group, subscription)."""
-        found = []
-        for depth in range(len(self.types) - 1, 0, -1):
-            found.append(Scope(RESOURCE, self.subscription_id, self.resource_group, self.namespace,
-                               self.types[:depth], self.names[:depth]))
-        if self.kind == RESOURCE:
-            found.append(Scope(RESOURCE_GROUP, self.subscription_id, self.resource_group))
-        if self.kind in (RESOURCE, RESOURCE_GROUP):
-            found.append(Scope(SUBSCRIPTION, self.subscription_id))
-        return found
-
-    def to_dict(self):
-        return {'id': self.id, 'kind': self.kind, 'subscription_id': self.subscription_id,
-                'resource_group': self.resource_group, 'resource_type': self.resource_type,
-                'resource_name': '/'.join(self.names) if self.names else None}
 
     def __eq__(self, other):
         return isinstance(other, Scope) and other.key == self.key
@@ -298,11 +262,6 @@ def scope_key(value):
     if not text.startswith('/'):
         text = '/' + text
     return text
-
-
-def same_scope(first, second):
-    """True when two scopes name the same thing (case and a trailing ``/`` ignored)."""
-    return scope_key(str(first)) == scope_key(str(second))
 
 
 def relation(assigned, requested):

@@ -298,15 +298,15 @@ stats:
     retries:
       description: HTTP retries (throttling, transient errors).
       type: int
-    principal_not_found_retries:
-      description: Role assignment creations repeated after C(PrincipalNotFound).
+    replication_retries:
+      description:
+        - Calls repeated within O(principal_wait_timeout) because Azure did not know a new principal yet; Microsoft
+          Graph lookups that found nothing, and role assignment creations refused with C(PrincipalNotFound).
       type: int
-    principal_wait_seconds:
-      description: Seconds spent waiting for the principal to replicate.
+    replication_wait_seconds:
+      description: Seconds spent waiting between those repeats.
       type: float
 '''
-
-import time
 
 from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
     MONITORING_METRICS_PUBLISHER,
@@ -318,9 +318,11 @@ from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient
+from ansible_collections.azmon.metrics.plugins.module_utils._guid import require_guid
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MONITORING_READER
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
-from ansible_collections.azmon.metrics.plugins.module_utils._scope import build_scope, parse_scope, require_guid
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import build_scope, parse_scope
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 ROLES = {'publisher': MONITORING_METRICS_PUBLISHER, 'reader': MONITORING_READER, 'ledger': STORAGE_BLOB_DATA_CONTRIBUTOR}
 OWN_OPTIONS = {
@@ -353,13 +355,13 @@ def requested_scope(params, plan_subscription_id):
                        params.get('resource_name'))
 
 
-def resolve_principal(graph, params, wait, sleep=None, clock=None):
+def resolve_principal(graph, params, timeout, wait):
     """``{'object_id', 'app_id', 'display_name', 'resolved_from'}`` for the principal options.
 
     ``principal_id`` is used as given (no Graph call).  ``app_id`` and
-    ``principal_name`` are looked up, again with backoff for up to ``wait``
-    seconds while Graph finds nothing; an ambiguous name fails listing the
-    candidates.
+    ``principal_name`` are looked up, again with backoff (``wait``, a
+    ``_wait.Wait``) for up to ``timeout`` seconds while Graph finds nothing;
+    an ambiguous name fails listing the candidates.
     """
     if params.get('principal_id'):
         return {'object_id': require_guid(params['principal_id'], 'principal_id'), 'app_id': None,
@@ -372,22 +374,15 @@ def resolve_principal(graph, params, wait, sleep=None, clock=None):
         option, value = 'principal_name', params['principal_name']
         lookup = graph.service_principals_by_display_name
         what = 'named %r' % value
-    sleep = sleep or time.sleep
-    clock = clock or time.monotonic
-    deadline = clock() + max(0, wait)
-    delay = 2.0
-    waited = 0.0
-    while True:
+    found, waited = None, 0.0
+    for waited in wait.tries(timeout):
         found = lookup(value)
         if found:
             break
-        if waited + delay > wait or clock() + delay > deadline:
-            raise ValidationError('%s: Microsoft Graph has no service principal %s (waited %.0fs for replication).'
-                                  ' Create it first (azmon.metrics.service_principal), or check the value.'
-                                  % (option, what, waited), option=option)
-        sleep(delay)
-        waited += delay
-        delay = min(delay * 2, 30.0)
+    else:
+        raise ValidationError('%s: Microsoft Graph has no service principal %s (waited %.0fs for replication).'
+                              ' Create it first (azmon.metrics.service_principal), or check the value.'
+                              % (option, what, waited), option=option)
     if len(found) > 1:
         candidates = [{'object_id': sp.get('id'), 'app_id': sp.get('appId'), 'display_name': sp.get('displayName')}
                       for sp in found]
@@ -410,11 +405,12 @@ def run(module):
                           option='principal_wait_timeout')
     ctx = azure_context(module)
     scope = requested_scope(params, ctx.plan.subscription_id)
+    wait = Wait()
     graph = None
     if not params.get('principal_id'):
-        graph = GraphClient(ctx.http, ctx.cloud['graph_endpoint'], ctx.token_source('graph_audience'))
-    principal = resolve_principal(graph, params, params['principal_wait_timeout'])
-    arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
+        graph = GraphClient(ctx.http, ctx.cloud['graph_endpoint'], ctx.token_source('graph_audience'), wait=wait)
+    principal = resolve_principal(graph, params, params['principal_wait_timeout'], wait)
+    arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'), wait=wait)
     if params['state'] == 'present':
         outcome = ensure_present(arm, scope, principal['object_id'], ROLES[params['role']],
                                  principal_type=params['principal_type'], inherited_ok=params['inherited_ok'],
@@ -425,7 +421,7 @@ def run(module):
         for note in outcome['notes']:
             module.warn(note)
     return result(params['state'], scope, principal, outcome, module.check_mode, module._diff,
-                  dict(ctx.http.stats, **arm.stats))
+                  dict(ctx.http.stats, **wait.report()))
 
 
 def summary(state, outcome, check_mode):

@@ -308,15 +308,31 @@ changes:
   type: list
   elements: str
   sample: [created application metrics-publisher, created service principal, created federated credential github-main]
-retries:
-  description: How many requests were repeated (throttling, transient errors, Graph replication delay).
+stats:
+  description: Request counts and retries.
   returned: always
-  type: int
+  type: dict
+  contains:
+    requests:
+      description: HTTP requests sent.
+      type: int
+    retries:
+      description: HTTP retries (throttling, transient errors).
+      type: int
+    replication_retries:
+      description:
+        - Reads and writes repeated within O(replication_timeout) because Microsoft Graph did not show an object
+          created moments ago yet.
+      type: int
+    replication_wait_seconds:
+      description: Seconds spent waiting between those repeats.
+      type: float
 '''
 
 from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._registration import Registration, check_options
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 OWN_OPTIONS = {
     'state': {'type': 'str', 'choices': ['present', 'absent'], 'default': 'present'},
@@ -350,11 +366,12 @@ OWN_OPTIONS = {
 def run(module):
     wanted = check_options(module.params, no_log=bool(module.no_log))
     ctx = azure_context(module)
+    wait = Wait()
     graph = GraphClient(ctx.http, ctx.cloud['graph_endpoint'], ctx.token_source('graph_audience'),
-                        consistency_wait=module.params['replication_timeout'])
+                        consistency_wait=module.params['replication_timeout'], wait=wait)
     result = Registration(graph, wanted, check_mode=module.check_mode, no_log=bool(module.no_log),
                           warn=module.warn).run()
-    result['retries'] = ctx.http.stats['retries'] + graph.replication_retries
+    result['stats'] = dict(ctx.http.stats, **wait.report())
     if not module._diff:
         result.pop('diff', None)
     return result

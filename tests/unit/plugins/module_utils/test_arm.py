@@ -25,6 +25,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._arm import (
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, RetryPolicy, TokenSource
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import assignment_name, parse_scope
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 SUB = '1d2c3b4a-5e6f-4a8b-9c0d-e1f2a3b4c5d6'
 SUB_ID = '/subscriptions/' + SUB
@@ -71,7 +72,7 @@ class Clock:
 def arm(server, token=None, clock=None):
     clock = clock or Clock()
     http = HttpClient(retry=RetryPolicy(sleep=lambda s: None), timeout=5)
-    return ArmClient(http, server.url + '/', token or StaticToken(), sleep=clock.sleep, clock=clock)
+    return ArmClient(http, server.url + '/', token or StaticToken(), wait=Wait(sleep=clock.sleep, clock=clock))
 
 
 def doc(scope, principal=PRINCIPAL, role=MMP, name=None, principal_type='ServicePrincipal'):
@@ -206,7 +207,7 @@ def test_principal_not_found_is_retried_with_backoff(scripted_server):
                                                           PRINCIPAL, principal_wait=60)
     assert was_created
     assert clock.slept == [2.0, 4.0, 8.0]
-    assert client.stats == {'principal_not_found_retries': 3, 'principal_wait_seconds': 14.0}
+    assert client.wait.report() == {'replication_retries': 3, 'replication_wait_seconds': 14.0}
     assert len(scripted_server.requests) == 4
 
 

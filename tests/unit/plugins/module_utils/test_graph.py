@@ -18,6 +18,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._graph import (
     odata_string,
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, RetryPolicy, TokenSource
+from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 APP_ID = '11111111-2222-3333-4444-555555555555'
 OBJ_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
@@ -43,7 +44,7 @@ def graph(server, **kw):
         sleeps.append(seconds)
         now[0] += seconds
 
-    client = GraphClient(http, server.url + '/', StaticToken(), sleep=sleep, clock=lambda: now[0], **kw)
+    client = GraphClient(http, server.url + '/', StaticToken(), wait=Wait(sleep=sleep, clock=lambda: now[0]), **kw)
     client.test_sleeps = sleeps
     return client
 
@@ -123,18 +124,18 @@ def test_next_link_to_another_host_is_refused(scripted_server):
     assert len(scripted_server.requests) == 1
 
 
-def test_service_principal_by_object_id(scripted_server):
-    scripted_server.script = [(200, {}, {'id': OBJ_ID, 'appId': APP_ID}),
-                              (404, {}, {'error': {'code': 'Request_ResourceNotFound', 'message': 'gone'}})]
-    client = graph(scripted_server)
-    assert client.service_principal(OBJ_ID)['appId'] == APP_ID
-    assert client.service_principal(OBJ_ID) is None
-    assert [r['path'] for r in scripted_server.requests] == ['/v1.0/servicePrincipals/%s' % OBJ_ID] * 2
+def test_a_repeated_next_link_is_refused(scripted_server):
+    link = scripted_server.url + "/v1.0/servicePrincipals?$filter=x&$skiptoken=same"
+    scripted_server.script = [(200, {}, {'value': [{'id': '1'}], '@odata.nextLink': link})] * 3
+    with pytest.raises(ServiceError) as info:
+        graph(scripted_server).service_principals_by_display_name('x')
+    assert 'repeats the @odata.nextLink' in info.value.msg
+    assert len(scripted_server.requests) == 2
 
 
-def test_service_principal_rejects_a_path(scripted_server):
+def test_application_by_object_id_rejects_a_path(scripted_server):
     with pytest.raises(ValidationError):
-        graph(scripted_server).service_principal('../applications/%s' % OBJ_ID)
+        graph(scripted_server).application('../servicePrincipals/%s' % OBJ_ID)
     assert scripted_server.requests == []
 
 
@@ -200,7 +201,7 @@ def test_ensure_service_principal_waits_for_replication(scripted_server):
     client = graph(scripted_server)
     sp = client.ensure_service_principal(APP_ID)
     assert sp['id'] == OBJ_ID
-    assert client.replication_retries == 2
+    assert client.wait.retries == 2
     assert client.test_sleeps == [1.0, 2.0]
     req = scripted_server.requests[-1]
     assert req['method'] == 'PATCH' and req['path'] == "/v1.0/servicePrincipals(appId='%s')" % APP_ID
@@ -284,10 +285,10 @@ def test_service_principal_for_an_application_not_replicated_yet_is_retried(scri
     scripted_server.script = [not_valid, (201, {}, {'id': OBJ_ID, 'appId': APP_ID}), other_400]
     client = graph(scripted_server)
     assert client.ensure_service_principal(APP_ID)['id'] == OBJ_ID
-    assert client.replication_retries == 1
+    assert client.wait.retries == 1
     with pytest.raises(ServiceError) as info:
         client.ensure_service_principal(APP_ID)
-    assert info.value.status == 400 and client.replication_retries == 1
+    assert info.value.status == 400 and client.wait.retries == 1
 
 
 def test_paths_are_percent_encoded_and_key_segments_kept(scripted_server):

@@ -21,7 +21,6 @@ from ansible_collections.azmon.metrics.plugins.module_utils._scope import (
     relation,
     role_definition_id,
     role_guid,
-    same_scope,
     scope_key,
 )
 
@@ -78,15 +77,6 @@ def test_parts_of_a_nested_resource():
     assert scope.types == ('servers', 'databases')
     assert scope.names == ('srv1', 'db1')
     assert scope.resource_type == 'Microsoft.Sql/servers/databases'
-    assert scope.name == 'db1'
-    assert scope.to_dict()['resource_name'] == 'srv1/db1'
-    assert [p.id for p in scope.parents()] == [RG_ID + '/providers/Microsoft.Sql/servers/srv1', RG_ID, SUB_ID]
-    assert [p.kind for p in scope.parents()] == [RESOURCE, RESOURCE_GROUP, SUBSCRIPTION]
-
-
-def test_parents_of_group_and_subscription():
-    assert [p.id for p in parse_scope(RG_ID).parents()] == [SUB_ID]
-    assert parse_scope(SUB_ID).parents() == []
 
 
 def test_scopes_compare_ignoring_case_and_trailing_slash():
@@ -268,12 +258,12 @@ def test_relation(assigned, requested, expected):
     assert relation(assigned, requested) == expected
 
 
-def test_scope_key_and_same_scope():
+def test_scope_key():
     assert scope_key(VM_ID.upper() + '/') == VM_ID.lower()
     assert scope_key('subscriptions/X') == '/subscriptions/x'
     assert scope_key(None) == '/'
-    assert same_scope(parse_scope(VM_ID), VM_ID.upper() + '/')
-    assert not same_scope(RG_ID, RG_ID + '2')
+    assert scope_key(str(parse_scope(VM_ID))) == scope_key(VM_ID.upper() + '/')
+    assert scope_key(RG_ID) != scope_key(RG_ID + '2')
 
 
 # --- role definition IDs ---------------------------------------------------------------------------
@@ -346,15 +336,20 @@ NAME = st.text(alphabet='abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
        slash=st.booleans())
 def test_normal_form_is_stable_and_case_insensitive(sub, group, names, upper, slash):
     text = '/subscriptions/%s/resourceGroups/%s' % (sub, group)
+    parents = ['/subscriptions/%s' % sub]  # every scope above, built here from the parts
     if names:
+        parents.append(text)
         text += '/providers/Microsoft.Test' + ''.join('/type%d/%s' % (i, n) for i, n in enumerate(names))
+        nested = ['/providers/Microsoft.Test' + ''.join('/type%d/%s' % (i, n) for i, n in enumerate(names[:depth]))
+                  for depth in range(1, len(names))]
+        parents += [parents[1] + tail for tail in nested]
     variant = text.upper() if upper else text
     variant += '/' if slash else ''
     scope = parse_scope(variant)
     assert scope.key == text.lower()
     assert parse_scope(scope.id).id == scope.id
     assert assignment_name(scope, PRINCIPAL, MMP) == assignment_name(text, PRINCIPAL, MMP)
-    for parent in scope.parents():
+    for parent in parents:
         assert relation(parent, scope) == 'above'
         assert relation(scope, parent) == 'below'
 

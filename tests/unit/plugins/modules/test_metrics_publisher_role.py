@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 
 from tls_server import make_cert  # noqa: E402  pylint: disable=wrong-import-position
 
-from ansible_collections.azmon.metrics.plugins.module_utils import _arm  # noqa: E402
+from ansible_collections.azmon.metrics.plugins.module_utils import _wait  # noqa: E402
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import assignment_name  # noqa: E402
 from ansible_collections.azmon.metrics.plugins.modules import metrics_publisher_role  # noqa: E402
 
@@ -198,7 +198,7 @@ def clean_env(monkeypatch):
 def slept(monkeypatch):
     """Replace time.sleep (the module's waits) with a recorder."""
     record = []
-    monkeypatch.setattr(_arm.time, 'sleep', record.append)
+    monkeypatch.setattr(_wait.time, 'sleep', record.append)
     return record
 
 
@@ -393,8 +393,8 @@ def test_principal_not_found_is_waited_for(run_main, azure, args, slept):
     result = run(run_main, **args(scope=VM_ID, principal_id=PUBLISHER['id']))
     assert result['changed'] is True
     assert slept == [2.0, 4.0]
-    assert result['stats']['principal_not_found_retries'] == 2
-    assert result['stats']['principal_wait_seconds'] == 6.0
+    assert result['stats']['replication_retries'] == 2
+    assert result['stats']['replication_wait_seconds'] == 6.0
     assert [r['method'] for r in azure.writes()] == ['PUT'] * 3
 
 
