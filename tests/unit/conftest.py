@@ -139,6 +139,26 @@ def emu(emulator):
     return emulator
 
 
+class FakeClock:
+    """A clock for code that takes ``clock`` and ``sleep``: it moves only when slept on (or when a test sets ``now``)."""
+
+    def __init__(self, now=1000.0):
+        self.now = now
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock():
+    return FakeClock()
+
+
 @pytest.fixture
 def closed_port():
     """A loopback port where nothing listens."""

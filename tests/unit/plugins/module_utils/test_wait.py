@@ -7,35 +7,20 @@ from __future__ import annotations
 from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 
 
-class Clock:
-    """A clock that only moves when slept on (or when a test moves it)."""
-
-    def __init__(self):
-        self.now = 500.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def attempts(wait, *args, **kwargs):
     return list(wait.tries(*args, **kwargs))
 
 
-def test_pauses_double_up_to_the_longest_within_the_timeout():
-    clock = Clock()
+def test_pauses_double_up_to_the_longest_within_the_timeout(fake_clock):
+    clock = fake_clock
     wait = Wait(sleep=clock.sleep, clock=clock)
     assert attempts(wait, 100) == [0.0, 2.0, 6.0, 14.0, 30.0, 60.0, 90.0]
     assert clock.slept == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
     assert wait.report() == {'replication_retries': 6, 'replication_wait_seconds': 90.0}
 
 
-def test_a_round_ends_when_an_attempt_works():
-    clock = Clock()
+def test_a_round_ends_when_an_attempt_works(fake_clock):
+    clock = fake_clock
     wait = Wait(sleep=clock.sleep, clock=clock)
     for waited in wait.tries(60):
         if waited >= 2.0:
@@ -44,8 +29,8 @@ def test_a_round_ends_when_an_attempt_works():
     assert (wait.retries, wait.seconds) == (1, 2.0)
 
 
-def test_no_timeout_means_one_attempt():
-    clock = Clock()
+def test_no_timeout_means_one_attempt(fake_clock):
+    clock = fake_clock
     wait = Wait(sleep=clock.sleep, clock=clock)
     assert attempts(wait, 0) == [0.0]
     assert attempts(wait, None) == [0.0]
@@ -54,15 +39,15 @@ def test_no_timeout_means_one_attempt():
     assert wait.report() == {'replication_retries': 0, 'replication_wait_seconds': 0.0}
 
 
-def test_short_pauses_for_quick_services():
-    clock = Clock()
+def test_short_pauses_for_quick_services(fake_clock):
+    clock = fake_clock
     wait = Wait(sleep=clock.sleep, clock=clock)
     assert attempts(wait, 5, first=1.0, longest=10.0) == [0.0, 1.0, 3.0]
     assert clock.slept == [1.0, 2.0]
 
 
-def test_the_clock_ends_a_round_too():
-    clock = Clock()
+def test_the_clock_ends_a_round_too(fake_clock):
+    clock = fake_clock
 
     def slow_sleep(seconds):
         clock.sleep(seconds)
@@ -73,8 +58,8 @@ def test_the_clock_ends_a_round_too():
     assert clock.slept == [2.0]
 
 
-def test_rounds_add_up_and_each_has_its_own_timeout():
-    clock = Clock()
+def test_rounds_add_up_and_each_has_its_own_timeout(fake_clock):
+    clock = fake_clock
     wait = Wait(sleep=clock.sleep, clock=clock)
     assert attempts(wait, 7) == [0.0, 2.0, 6.0]
     assert attempts(wait, 3) == [0.0, 2.0]
