@@ -63,13 +63,6 @@ class AuthorizationFailed(ServiceError):
     """403: the signed-in caller lacks the permission for this call at this scope."""
 
 
-def _retype(cls, exc, msg, **extra):
-    """``exc`` (a ``ServiceError``) as ``cls`` with a better message, keeping status, code and request ids."""
-    details = {k: v for k, v in exc.details.items() if k not in ('status', 'error_code', 'error_message', 'request_id')}
-    details.update(extra)
-    return cls(msg, status=exc.status, code=exc.code, message=exc.message, request_id=exc.request_id, **details)
-
-
 @dataclasses.dataclass(repr=False, eq=False)
 class Assignment:
     """One role assignment as ARM returns it, with the fields this collection compares."""
@@ -159,13 +152,13 @@ class ArmClient:
     def _denied(self, exc, action, scope):
         permission, roles = NEEDED[action]
         caller = self.caller()
-        return _retype(AuthorizationFailed, exc,
-                       '%s: %s is not allowed to %s role assignments at scope %s (HTTP %s %s). It needs the'
-                       ' permission %s at that scope, which the built-in roles %s grant when assigned there or at a'
-                       ' parent scope.%s' % (
-                           SERVICE, caller, action, scope, exc.status, exc.code or '', permission, roles,
-                           ' ARM said: %s' % exc.message if exc.message else ''),
-                       scope=str(scope), caller=caller, required_permission=permission)
+        return exc.recast(AuthorizationFailed,
+                          '%s: %s is not allowed to %s role assignments at scope %s (HTTP %s %s). It needs the'
+                          ' permission %s at that scope, which the built-in roles %s grant when assigned there or at'
+                          ' a parent scope.%s' % (
+                              SERVICE, caller, action, scope, exc.status, exc.code or '', permission, roles,
+                              ' ARM said: %s' % exc.message if exc.message else ''),
+                          scope=str(scope), caller=caller, required_permission=permission)
 
     # ------------------------------------------------------------------ calls
     def list_role_assignments(self, scope, principal_id=None):
@@ -215,17 +208,17 @@ class ArmClient:
                 if exc.status == 403:
                     raise self._denied(exc, 'write', scope) from None
                 if exc.status == 409 and exc.code == 'RoleAssignmentExists':
-                    raise _retype(RoleAssignmentExists, exc, exc.msg) from None
+                    raise exc.recast(RoleAssignmentExists, exc.msg) from None
                 if exc.code == 'RoleAssignmentUpdateNotPermitted':
-                    raise _retype(ServiceError, exc,
-                                  '%s: the role assignment name %s at %s is already used for another principal or role;'
-                                  ' ARM does not allow changing it (%s)' % (SERVICE, name, scope, exc.message),
-                                  scope=str(scope)) from None
+                    raise exc.recast(ServiceError,
+                                     '%s: the role assignment name %s at %s is already used for another principal or'
+                                     ' role; ARM does not allow changing it (%s)' % (SERVICE, name, scope, exc.message),
+                                     scope=str(scope)) from None
                 if exc.code != 'PrincipalNotFound':
                     raise
                 pending = exc
-        raise _retype(
-            PrincipalNotFound, pending,
+        raise pending.recast(
+            PrincipalNotFound,
             '%s: principal %s was not found in the directory (PrincipalNotFound) after waiting %.0fs.'
             ' If it was created moments ago, raise principal_wait_timeout to wait longer for replication;'
             ' otherwise check that it is the object ID of a service principal (not an application object'

@@ -69,3 +69,14 @@ class ServiceError(AzmonError):
         self.code = code
         self.message = message
         self.request_id = request_id
+
+    def recast(self, cls, msg, **extra):
+        """This error as ``cls`` (a ``ServiceError`` class) with a better message and ``extra`` details.
+
+        The HTTP status, the service's error code and message, the request id
+        and every other detail are kept.
+        """
+        details = {k: v for k, v in self.details.items()
+                   if k not in ('status', 'error_code', 'error_message', 'request_id')}
+        details.update(extra)
+        return cls(msg, status=self.status, code=self.code, message=self.message, request_id=self.request_id, **details)

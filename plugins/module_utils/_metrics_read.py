@@ -222,16 +222,14 @@ class MetricsReader:
         except ServiceError as exc:
             if exc.status != 403:
                 raise
-            details = {k: v for k, v in exc.details.items()
-                       if k not in ('status', 'error_code', 'error_message', 'request_id')}
-            raise ServiceError(
+            raise exc.recast(
+                ServiceError,
                 '%s: the signed-in principal may not read metrics of %s (HTTP 403 %s). It needs the action %s there,'
                 ' which the built-in roles Monitoring Reader (%s) and Reader grant at the resource or a parent scope;'
                 ' Monitoring Metrics Publisher cannot read. azmon.metrics.metrics_publisher_role with role=reader'
                 ' assigns it.%s' % (SERVICE, resource_id, exc.code or '', READ_ACTION, MONITORING_READER,
                                     ' ARM said: %s' % exc.message if exc.message else ''),
-                status=exc.status, code=exc.code, message=exc.message, request_id=exc.request_id,
-                required_permission=READ_ACTION, **details) from None
+                required_permission=READ_ACTION) from None
         self.request_ids.append(resp.request_id)
         return resp.json() or {}
 
