@@ -26,9 +26,13 @@ outlives its claim: the emission stops sending a request once its oldest
 point would fall out of the ingestion window (20 minutes), well inside the
 claim's 30 minutes.
 
-Retention: every write drops settled keys older than the retention; the
-shards themselves stay (four small blobs).  Keys are opaque hashes; no metric
-value, name or secret is stored.
+Retention, as in the SQLite ledger: a key that names its minute (``<digest>@<epoch>``) is settled
+under its digest with that minute, ``[state, time, minute]``, and every write drops it
+``MINUTE_ROW_SECONDS`` (two hours) after the minute, when it can no longer be sent; any other key
+(``[state, time]``) is dropped once older than the retention.  So a shard holds about two hours of
+series-minutes however many runs wrote it.  Keys are settled and sharded by their digest, the form
+earlier versions wrote, so shards written before stay valid.  The shards themselves stay (four small
+blobs).  Keys are opaque hashes; no metric value, name or secret is stored.
 """
 
 from __future__ import annotations
@@ -42,7 +46,13 @@ import zlib
 
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, MissingLibraryError, ServiceError
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError
+from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
+    MINUTE_ROW_SECONDS,
+    Ledger,
+    LedgerError,
+    key_head,
+    key_minute,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, PENDING, UNKNOWN
 
 SHARDS = 4
@@ -57,7 +67,7 @@ TOKEN_HINT = ('Blob Storage refused the token itself: it needs a token for https
 
 
 def shard_of(key):
-    return zlib.crc32(key.encode('utf-8')) % SHARDS
+    return zlib.crc32(key_head(key).encode('utf-8')) % SHARDS
 
 
 def open_ledger(location, ledger_path, create, retention_seconds, http=None, token=None):
@@ -128,7 +138,7 @@ class BlobLedger:
                 value = change(work, now)
             except _NoChange as nothing:
                 return nothing.value
-            _drop_old(work, now - self.retention_seconds)
+            _drop_old(work, now - self.retention_seconds, now - MINUTE_ROW_SECONDS)
             try:
                 new_etag = self.client.put(self._name(shard), _encode(work), etag)
             except AzmonError as exc:
@@ -170,13 +180,14 @@ class BlobLedger:
             wanted = set(wanted)
             now = self.clock()
             for key in wanted:
-                row = doc['settled'].get(key)
+                row = doc['settled'].get(key_head(key))
                 if row:
                     found[key] = (_STATES[row[0]], None, row[1])
+            heads = {key_head(key): key for key in wanted}
             for claim in doc['claims'].values():
                 state = UNKNOWN if claim['expires'] < now else PENDING
-                for key in wanted.intersection(claim['keys']):
-                    found[key] = (state, claim['owner'], claim['started'])
+                for head in _held(claim, heads):
+                    found[heads[head]] = (state, claim['owner'], claim['started'])
         return found
 
     def claim(self, keys, owner, is_abandoned, resend_unknown=False):
@@ -189,15 +200,16 @@ class BlobLedger:
                 def change(doc, now, wanted=wanted):
                     theirs = {}
                     _settle(doc, now, is_abandoned)
-                    for key in wanted:
-                        row = doc['settled'].get(key)
+                    heads = {key_head(key): key for key in wanted}
+                    for head, key in heads.items():
+                        row = doc['settled'].get(head)
                         if row and not (row[0] == 'u' and resend_unknown):
                             theirs[key] = _STATES[row[0]]
                     for other_id, claim in doc['claims'].items():
                         if other_id == claim_id:
                             continue
-                        for key in set(wanted).intersection(claim['keys']):
-                            theirs[key] = PENDING
+                        for head in _held(claim, heads):
+                            theirs[heads[head]] = PENDING
                     taken = [key for key in wanted if key not in theirs]
                     if not taken:
                         raise _NoChange((theirs, taken))
@@ -238,9 +250,7 @@ class BlobLedger:
                     if removed is None:
                         raise _NoChange(None)
                     return None
-                stamp = int(now)
-                for key in wanted:
-                    doc['settled'][key] = [code, stamp]
+                _record(doc, wanted, code, int(now))
                 return None
             self._update(shard, change)
 
@@ -268,12 +278,12 @@ class BlobLedger:
         """Drop settled keys older than the retention from the shards this run read (every write does it too)."""
         for shard in sorted(self._cache):
             _etag, doc, _at = self._cache[shard]
-            cutoff = self.clock() - older_than_seconds
-            if not any(row[1] < cutoff for row in doc['settled'].values()):
+            now = self.clock()
+            if not any(_old(row, now - older_than_seconds, now - MINUTE_ROW_SECONDS) for row in doc['settled'].values()):
                 continue
 
             def change(doc, now):
-                if not _drop_old(doc, now - older_than_seconds):
+                if not _drop_old(doc, now - older_than_seconds, now - MINUTE_ROW_SECONDS):
                     raise _NoChange(None)
             saved, self.retention_seconds = self.retention_seconds, older_than_seconds
             try:
@@ -328,14 +338,31 @@ def _settle(doc, now, is_abandoned):
     count = 0
     for claim_id in [c for c, claim in doc['claims'].items() if _abandoned(claim, now, is_abandoned)]:
         claim = doc['claims'].pop(claim_id)
-        for key in claim['keys']:
-            doc['settled'][key] = ['u', int(now)]
+        _record(doc, claim['keys'], 'u', int(now))
         count += len(claim['keys'])
     return count
 
 
-def _drop_old(doc, cutoff):
-    old = [key for key, row in doc['settled'].items() if row[1] < cutoff]
+def _record(doc, keys, code, stamp):
+    """Settle ``keys`` as ``code``: under their digest, with the minute for a key that names one."""
+    settled = doc['settled']
+    for key in keys:
+        minute = key_minute(key)
+        settled[key_head(key)] = [code, stamp] if minute is None else [code, stamp, minute]
+
+
+def _held(claim, heads):
+    """The digests of ``heads`` (``{digest: key}``) that ``claim`` holds (claims of earlier versions list digests)."""
+    return heads.keys() & {key_head(key) for key in claim['keys']}
+
+
+def _old(row, cutoff, minutes_before):
+    """Whether a settled row may go: older than the retention, or a series-minute that can no longer be sent."""
+    return row[1] < cutoff or (len(row) > 2 and row[2] < minutes_before)
+
+
+def _drop_old(doc, cutoff, minutes_before):
+    old = [key for key, row in doc['settled'].items() if _old(row, cutoff, minutes_before)]
     for key in old:
         del doc['settled'][key]
     return len(old)

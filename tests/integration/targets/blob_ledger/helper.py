@@ -13,6 +13,10 @@
                                                      settled keys: a request is about to be sent or in flight
     helper.py kill-tree PID                          kill -9 PID and every process below it (the module too,
                                                      although Ansible's worker runs it in a session of its own)
+    helper.py age-shards CONFIG LEDGER               rewrite the shards of LEDGER as an earlier version wrote
+                                                     them (settled rows [state, time], no minute), plus a
+                                                     series-minute three hours old and a dedupe_key row as old
+    helper.py settled CONFIG LEDGER                  print the settled rows of LEDGER (JSON, all shards)
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 import yaml
 
@@ -54,27 +59,58 @@ def wait_ingest(config, part, count, seconds):
     return 1
 
 
-def _ledger_state(config, ledger):
-    """(open claims, settled keys) of a blob ledger, read straight from Azurite with a token for the publisher."""
+def _shards(config, ledger):
+    """``(url, headers, ssl context, {shard: doc})`` of a blob ledger, read straight from Azurite with a token for
+    the publisher."""
     with open(config, encoding='utf-8') as handle:
         azurite = yaml.safe_load(handle)['azurite_info']
     token = _admin(config, '/_admin/tokens/access', {'principal': 'publisher', 'audience': 'https://storage.azure.com'})
     token = token.get('token') or token.get('access_token')
     context = ssl.create_default_context(cafile=azurite['ca_bundle'])
-    claims = settled = 0
+    headers = {'Authorization': 'Bearer ' + token, 'x-ms-version': '2025-11-05'}
+    base = '%s/%s/azmon-ledger/v1/shard-%%d.json.gz' % (azurite['url'], ledger)
+    docs = {}
     for shard in range(4):
-        url = '%s/%s/azmon-ledger/v1/shard-%d.json.gz' % (azurite['url'], ledger, shard)
-        request = urllib.request.Request(url, headers={'Authorization': 'Bearer ' + token, 'x-ms-version': '2025-11-05'})
+        request = urllib.request.Request(base % shard, headers=headers)
         try:
             with urllib.request.urlopen(request, context=context) as resp:
-                doc = json.loads(gzip.decompress(resp.read()))
+                docs[shard] = json.loads(gzip.decompress(resp.read()))
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                continue
-            raise
-        claims += len(doc['claims'])
-        settled += len(doc['settled'])
-    return claims, settled
+            if exc.code != 404:
+                raise
+    return base, headers, context, docs
+
+
+def _ledger_state(config, ledger):
+    """(open claims, settled keys) of a blob ledger."""
+    docs = _shards(config, ledger)[3]
+    return sum(len(doc['claims']) for doc in docs.values()), sum(len(doc['settled']) for doc in docs.values())
+
+
+def age_shards(config, ledger):
+    """Settled rows without their minute, as earlier versions wrote them, plus two rows three hours old: a
+    series-minute (key 'e' * 32, its minute three hours ago) and a key that names no minute ('f' * 32)."""
+    base, headers, context, docs = _shards(config, ledger)
+    old = int(time.time()) - 3 * 3600
+    extra = {'e' * 32: ['d', old, old // 60 * 60], 'f' * 32: ['d', old]}
+    for key, row in extra.items():
+        # the shard a key belongs to: CRC-32 of the key, modulo 4
+        docs.setdefault(zlib.crc32(key.encode('utf-8')) % 4, {'format': 1, 'settled': {}, 'claims': {}})
+    for shard, doc in docs.items():
+        doc['settled'] = {key: row[:2] for key, row in doc['settled'].items()}
+        doc['settled'].update({key: row for key, row in extra.items() if zlib.crc32(key.encode('utf-8')) % 4 == shard})
+        body = gzip.compress(json.dumps(doc).encode('utf-8'))
+        request = urllib.request.Request(base % shard, data=body, method='PUT',
+                                         headers=dict(headers, **{'x-ms-blob-type': 'BlockBlob'}))
+        with urllib.request.urlopen(request, context=context):
+            pass
+    return 0
+
+
+def settled(config, ledger):
+    docs = _shards(config, ledger)[3]
+    print(json.dumps({key: row for doc in docs.values() for key, row in doc['settled'].items()}, sort_keys=True))
+    return 0
 
 
 def wait_claim(config, ledger, settled, seconds):
@@ -127,6 +163,10 @@ if __name__ == '__main__':
     if sys.argv[1:2] == ['faults']:
         _admin(sys.argv[2], '/_admin/faults', {'clear': True, 'faults': json.loads(sys.argv[3])})
         sys.exit(0)
+    if sys.argv[1:2] == ['age-shards']:
+        sys.exit(age_shards(*sys.argv[2:4]))
+    if sys.argv[1:2] == ['settled']:
+        sys.exit(settled(*sys.argv[2:4]))
     if sys.argv[1:2] == ['kill-tree']:
         sys.exit(kill_tree(sys.argv[2]))
     sys.exit(__doc__)

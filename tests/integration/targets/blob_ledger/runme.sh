@@ -8,6 +8,8 @@
 #   down      Azurite stopped before a run: a clear error, nothing sent
 #   norecord  Azurite stopped while a request is in flight: the delivered series are reported as not recorded;
 #             norecord-rerun from another runner does not send them again
+#   bound     shards rewritten as an earlier version wrote them (no minutes) plus two rows three hours old:
+#             bound-rerun sends nothing, and its write drops the old series-minute but keeps the dedupe_key row
 # a token Blob Storage refuses (HTTP 403) fails before anything is sent (forbidden.yml), and the publisher role's
 # assign step grants Storage Blob Data Contributor on the ledger's storage (assign.yml).
 set -eux
@@ -65,5 +67,13 @@ wait "$norecord" || true
 "$py" helper.py faults "$config" '[]'
 ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url shared)" -e label=norecord-rerun \
     -e "ns=BlobNoRecord$run" -e "resource=$vm1" -e own_series=5 "$@"
+
+# bound: shards as an earlier version wrote them still hold, and the next write drops a series-minute three hours old
+ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url bound)" -e label=bound \
+    -e "ns=BlobBound$run" -e "resource=$vm1" -e own_series=5 "$@"
+"$py" helper.py age-shards "$config" "ledger/$run/bound"
+ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url bound)" -e label=bound-rerun \
+    -e "ns=BlobBound$run" -e "resource=$vm1" -e own_series=5 "$@"
+"$py" helper.py settled "$config" "ledger/$run/bound" > "$work/bound-settled.json"
 
 ansible-playbook forbidden.yml check.yml assign.yml -i inventory.yml "${common[@]}" "$@"

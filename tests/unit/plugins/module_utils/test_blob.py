@@ -79,8 +79,22 @@ def test_a_claim_that_expired_or_whose_owner_is_gone_turns_unknown_and_old_keys_
     assert _settle(doc, 5000, lambda owner, started: owner == 'h:3') == 3
     assert sorted(doc['claims']) == ['c2']
     assert doc['settled']['a'] == ['u', 5000] and doc['settled']['d'] == ['u', 5000]
-    assert _drop_old(doc, 1000) == 1
+    assert _drop_old(doc, 1000, 0) == 1
     assert 'old' not in doc['settled'] and 'new' in doc['settled']
+
+
+def test_a_series_minute_is_settled_under_its_digest_with_its_minute_and_dropped_two_hours_after_it():
+    digest, other = '0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'
+    minute_key = digest + '@1764795600'
+    assert shard_of(minute_key) == shard_of(digest)     # the shard an earlier version put the digest in
+    doc = {'format': 1, 'settled': {}, 'claims': {
+        'c1': {'owner': 'h:1', 'started': 1764795610, 'expires': 1764795620, 'keys': [minute_key, other]}}}
+    assert _settle(doc, 1764795630, lambda owner, started: False) == 2
+    assert doc['settled'] == {digest: ['u', 1764795630, 1764795600], other: ['u', 1764795630]}
+    # the second cutoff is now - two hours: kept at 7199 s after the minute, dropped at 7201 s
+    assert _drop_old(doc, 1764795630 - 30 * 86400, 1764795600 + 7199 - 7200) == 0
+    assert _drop_old(doc, 1764795630 - 30 * 86400, 1764795600 + 7201 - 7200) == 1
+    assert doc['settled'] == {other: ['u', 1764795630]}
 
 
 @pytest.mark.parametrize('body, words', [
