@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -344,156 +345,176 @@ def test_assignment_scope_falls_back_to_the_id():
     assert item.scope == RG_ID
 
 
-# --- present / absent decisions against a fake client -----------------------------------------------
+# --- present / absent decisions against the emulator's ARM (tests/unit/conftest.py: emu) ---------------------
 
-class FakeArm:
-    def __init__(self, existing=(), create=None, relist=None):
-        self.existing = list(existing)
-        self.create = create
-        self.relist = relist
-        self.calls = []
-
-    def list_role_assignments(self, scope, principal_id=None):
-        self.calls.append(('list', str(scope), principal_id))
-        if self.relist is not None and len([c for c in self.calls if c[0] == 'list']) > 1:
-            return assignments(*self.relist)
-        return assignments(*self.existing)
-
-    def create_role_assignment(self, scope, name, role_definition, principal_id, principal_type='ServicePrincipal',
-                               principal_wait=0.0):
-        self.calls.append(('create', str(scope), name, role_definition, principal_id, principal_type, principal_wait))
-        if isinstance(self.create, Exception):
-            raise self.create
-        status = self.create or 201
-        return Assignment.from_arm(doc(str(scope), principal_id, name=name)), status == 201
-
-    def delete_role_assignment(self, scope, name):
-        self.calls.append(('delete', str(scope), name))
-        return None
+NOBODY = 'c0000004-0000-4000-8000-000000000004'      # the seed's principal without any role
+PUBLISHER = 'c0000003-0000-4000-8000-000000000003'   # another of the seed's principals
 
 
-def ops(fake):
-    return [c[0] for c in fake.calls]
+def emulator_client(emu, handle='admin'):
+    """An ArmClient on the emulator, signed in as the seed's ``handle``; ``.clock`` records the waits."""
+    token = emu.admin('POST', '/_admin/tokens/access', {'principal': handle, 'audience': 'https://management.azure.com/'})
+    http = HttpClient(ca_path=emu.info['ca_bundle'], retry=RetryPolicy(sleep=lambda s: None), timeout=10)
+    clock = Clock()
+    client = ArmClient(http, emu.info['arm'], StaticToken(token['token']), wait=Wait(sleep=clock.sleep, clock=clock))
+    client.clock = clock
+    return client
 
 
-def test_present_exact_exists_is_unchanged():
-    fake = FakeArm([doc(VM_ID.upper() + '/', name='0f0f0f0f-0000-4000-8000-000000000001')])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL)
+@pytest.fixture
+def live(emu, monkeypatch):
+    """The admin's (Owner of the subscription) ArmClient on a freshly reset emulator."""
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        monkeypatch.delenv(name, raising=False)
+    client = emulator_client(emu)
+    client.emu = emu
+    return client
+
+
+def existing(client, scope, principal=NOBODY, role=MMP, name=None):
+    """An assignment made before the test, through ARM; the emulator's request log is cleared afterwards."""
+    role_id = '/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s' % (SUB, role)
+    client.create_role_assignment(parse_scope(scope), name or str(uuid.uuid4()), role_id, principal)
+    client.emu.admin('DELETE', '/_admin/requests')
+
+
+def sent(client):
+    """What reached the emulator's ARM: ``(operation, path)``."""
+    names = {'GET': 'list', 'PUT': 'create', 'DELETE': 'delete'}
+    return [(names[r['method']], r['path']) for r in client.emu.admin('GET', '/_admin/requests?service=arm')['value']]
+
+
+def ops(client):
+    return [op for op, _path in sent(client)]
+
+
+def test_present_exact_exists_is_unchanged(live):
+    existing(live, VM_ID.upper(), name='0f0f0f0f-0000-4000-8000-000000000001')
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False and out['inherited'] is False
     assert out['assignment'].name == '0f0f0f0f-0000-4000-8000-000000000001'
-    assert ops(fake) == ['list']
+    assert ops(live) == ['list']
     assert out['before'] == out['after']
 
 
-def test_present_creates_with_the_deterministic_name():
-    fake = FakeArm([doc(VM_ID, role=READER)])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL.upper(), principal_wait=42)
-    name = assignment_name(VM_ID, PRINCIPAL, MMP)
+def test_present_creates_with_the_deterministic_name(live):
+    existing(live, VM_ID, role=READER)
+    live.emu.admin('POST', '/_admin/faults', {'action': 'principal_not_found', 'count': 1})
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY.upper(), principal_wait=42)
+    name = assignment_name(VM_ID, NOBODY, MMP)
     assert out['changed'] is True
-    assert fake.calls[1] == ('create', VM_ID, name, ROLE_ID, PRINCIPAL, 'ServicePrincipal', 42)
+    puts = [r for r in live.emu.admin('GET', '/_admin/requests?service=arm')['value'] if r['method'] == 'PUT']
+    body = {'properties': {'roleDefinitionId': ROLE_ID, 'principalId': NOBODY, 'principalType': 'ServicePrincipal'}}
+    assert [(r['path'], r['json']) for r in puts] == [(VM_ID + ASSIGNMENTS + '/' + name, body)] * 2
+    assert live.clock.slept == [2.0]     # principal_wait reached the client: PrincipalNotFound was waited out
     assert out['assignment'].name == name
     assert out['before']['assignment_name'] is None
     assert out['after']['assignment_name'] == name
 
 
-def test_present_check_mode_predicts_without_writing():
-    fake = FakeArm([])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL, check_mode=True)
+def test_present_check_mode_predicts_without_writing(live):
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY, check_mode=True)
     assert out['changed'] is True
-    assert ops(fake) == ['list']
-    assert out['assignment'].id == '%s%s/%s' % (VM_ID, ASSIGNMENTS, assignment_name(VM_ID, PRINCIPAL, MMP))
+    assert ops(live) == ['list']
+    assert out['assignment'].id == '%s%s/%s' % (VM_ID, ASSIGNMENTS, assignment_name(VM_ID, NOBODY, MMP))
 
 
-def test_present_inherited_ok_is_satisfied_by_a_parent():
-    fake = FakeArm([doc(SUB_ID), doc(RG_ID)])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL, inherited_ok=True)
+def test_present_inherited_ok_is_satisfied_by_a_parent(live):
+    existing(live, SUB_ID)
+    existing(live, RG_ID)
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY, inherited_ok=True)
     assert out['changed'] is False
     assert out['inherited'] is True
-    assert out['assignment'].scope == RG_ID
-    assert [a.scope for a in out['inherited_assignments']] == [RG_ID, SUB_ID]
-    assert ops(fake) == ['list']
+    assert out['assignment'].scope.lower() == RG_ID.lower()
+    assert [a.scope.lower() for a in out['inherited_assignments']] == [RG_ID.lower(), SUB_ID.lower()]
+    assert ops(live) == ['list']
 
 
-def test_present_inherited_not_ok_creates_at_the_scope():
-    fake = FakeArm([doc(RG_ID)])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL, inherited_ok=False)
+def test_present_inherited_not_ok_creates_at_the_scope(live):
+    existing(live, RG_ID)
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY, inherited_ok=False)
     assert out['changed'] is True and out['inherited'] is False
-    assert ops(fake) == ['list', 'create']
-    assert out['after']['inherited_from'] == [RG_ID]
+    assert ops(live) == ['list', 'create']
+    assert [scope.lower() for scope in out['after']['inherited_from']] == [RG_ID.lower()]
 
 
-def test_present_role_assignment_exists_counts_as_unchanged():
+def test_present_role_assignment_exists_counts_as_unchanged(live):
     other_name = '99999999-0000-4000-8000-000000000009'
-    fake = FakeArm([], create=RoleAssignmentExists('exists', status=409, code='RoleAssignmentExists'),
-                   relist=[doc(VM_ID, name=other_name)])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL)
+    existing(live, VM_ID, name=other_name)
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 1})   # the first list misses it
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False
     assert out['assignment'].name == other_name
-    assert ops(fake) == ['list', 'create', 'list']
+    assert ops(live) == ['list', 'create', 'list']
     assert 'RoleAssignmentExists' in out['notes'][0]
 
 
-def test_present_role_assignment_exists_not_listable_yet():
-    fake = FakeArm([], create=RoleAssignmentExists('exists', status=409, code='RoleAssignmentExists'), relist=[])
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL)
+def test_present_role_assignment_exists_not_listable_yet(live):
+    existing(live, VM_ID)
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 2})
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False
     assert out['assignment'] is None
 
 
-def test_present_put_200_is_unchanged():
-    fake = FakeArm([], create=200)
-    out = ensure_present(fake, parse_scope(VM_ID), PRINCIPAL)
+def test_present_put_200_is_unchanged(live):
+    existing(live, VM_ID, name=assignment_name(VM_ID, NOBODY, MMP))
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 1})   # so the PUT goes out again
+    out = ensure_present(live, parse_scope(VM_ID), NOBODY)
+    assert ops(live) == ['list', 'create']
     assert out['changed'] is False
     assert out['before'] == out['after']
 
 
-def test_present_errors_pass_through():
-    fake = FakeArm([], create=AuthorizationFailed('denied', status=403))
+def test_present_errors_pass_through(live):
+    reader = emulator_client(live.emu, 'reader')     # may read role assignments, not write them
     with pytest.raises(AuthorizationFailed):
-        ensure_present(fake, parse_scope(VM_ID), PRINCIPAL)
+        ensure_present(reader, parse_scope(VM_ID), NOBODY)
 
 
-def test_absent_removes_only_the_exact_assignment():
+def test_absent_removes_only_the_exact_assignment(live):
     odd = '0f0f0f0f-0000-4000-8000-000000000001'
-    fake = FakeArm([doc(VM_ID.upper(), name=odd), doc(RG_ID), doc(VM_ID, principal=OTHER), doc(VM_ID, role=READER)])
-    out = ensure_absent(fake, parse_scope(VM_ID), PRINCIPAL)
+    existing(live, VM_ID.upper(), name=odd)
+    existing(live, RG_ID)
+    existing(live, VM_ID, principal=PUBLISHER)
+    existing(live, VM_ID, role=READER)
+    out = ensure_absent(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is True
     assert out['inherited'] is True
-    assert fake.calls[1:] == [('delete', VM_ID, odd)]
+    assert [call for call in sent(live) if call[0] != 'list'] == [('delete', VM_ID + ASSIGNMENTS + '/' + odd)]
     assert out['before']['assignment_name'] == odd
     assert out['after']['assignment_name'] is None
-    assert RG_ID in out['notes'][0]
+    assert RG_ID.lower() in out['notes'][0].lower()
 
 
-def test_absent_never_removes_an_inherited_assignment():
-    fake = FakeArm([doc(RG_ID), doc(SUB_ID)])
-    out = ensure_absent(fake, parse_scope(VM_ID), PRINCIPAL)
+def test_absent_never_removes_an_inherited_assignment(live):
+    existing(live, RG_ID)
+    existing(live, SUB_ID)
+    out = ensure_absent(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False
     assert out['inherited'] is True
     assert out['assignment'] is None
-    assert ops(fake) == ['list']
+    assert ops(live) == ['list']
     assert 'never removes' in out['notes'][0]
 
 
-def test_absent_nothing_there():
-    fake = FakeArm([])
-    out = ensure_absent(fake, parse_scope(VM_ID), PRINCIPAL)
+def test_absent_nothing_there(live):
+    out = ensure_absent(live, parse_scope(VM_ID), NOBODY)
     assert out == {'changed': False, 'assignment': None, 'inherited': False, 'inherited_assignments': [],
                    'before': out['after'], 'after': out['after'], 'notes': []}
 
 
-def test_absent_check_mode_does_not_delete():
-    fake = FakeArm([doc(VM_ID)])
-    out = ensure_absent(fake, parse_scope(VM_ID), PRINCIPAL, check_mode=True)
+def test_absent_check_mode_does_not_delete(live):
+    existing(live, VM_ID)
+    out = ensure_absent(live, parse_scope(VM_ID), NOBODY, check_mode=True)
     assert out['changed'] is True
-    assert ops(fake) == ['list']
+    assert ops(live) == ['list']
 
 
-def test_ensure_rejects_bad_principal_before_listing():
-    fake = FakeArm([])
+def test_ensure_rejects_bad_principal_before_listing(live):
     with pytest.raises(ValidationError):
-        ensure_present(fake, parse_scope(VM_ID), 'not-a-guid')
-    assert fake.calls == []
+        ensure_present(live, parse_scope(VM_ID), 'not-a-guid')
+    assert sent(live) == []
 
 
 def test_path_is_never_decoded_into_something_else(scripted_server):
