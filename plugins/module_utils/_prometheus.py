@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import gc
 import hashlib
-import math
 import re
 import traceback
 
@@ -103,10 +103,15 @@ def dimension_label(name):
 
 def series_labels(point, resource_id, aggregate):
     """The labels of one aggregate of ``point``: ``__name__`` first, then the rest sorted by name."""
+    return [('__name__', metric_name(point.metric, aggregate))] + _other_labels(point, resource_id)
+
+
+def _other_labels(point, resource_id):
+    """The labels of ``point`` after ``__name__``, the same for its four aggregates, sorted by name."""
     labels = {NAMESPACE_LABEL: point.namespace, RESOURCE_LABEL: resource_id}
     for name, value in zip(point.dim_names, point.dim_values):
         labels[dimension_label(name)] = value
-    return [('__name__', metric_name(point.metric, aggregate))] + sorted(labels.items())
+    return sorted(labels.items())
 
 
 def parse_series(labels):
@@ -212,53 +217,11 @@ def message_classes():
 
 def encode(series):
     """Protobuf bytes of a ``WriteRequest`` holding ``series``: a list of ``(labels, [(ms, value), ...])``."""
-    write_request, _series, _label, _sample = message_classes()
-    message = write_request()
-    for labels, samples in series:
-        item = message.timeseries.add()
-        for name, value in labels:
-            item.labels.add(name=name, value=value)
-        for stamp, value in samples:
-            item.samples.add(value=value, timestamp=stamp)
-    return message.SerializeToString()
-
-
-def _varint_size(value):
-    if value < 0:
-        return 10            # a negative int64 is written as ten bytes
-    size = 1
-    while value >= 0x80:
-        value >>= 7
-        size += 1
-    return size
-
-
-def _field_size(length):
-    """Bytes of a length-delimited field (tag, length, content) whose content is ``length`` bytes."""
-    return 1 + _varint_size(length) + length
-
-
-def encoded_size(series):
-    """``len(encode(series))`` without building the messages: the packer sizes every series with it.
-
-    Proto3 leaves out fields at their default (an empty string, a +0.0 value, a 0 timestamp).
-    """
-    total = 0
-    for labels, samples in series:
-        size = 0
-        for name, value in labels:
-            label = 0
-            for text in (name, value):
-                if text:
-                    label += _field_size(len(text.encode('utf-8')))
-            size += _field_size(label)
-        for stamp, value in samples:
-            sample = 0 if (value == 0 and math.copysign(1.0, value) > 0) else 9
-            if stamp:
-                sample += 1 + _varint_size(stamp)
-            size += _field_size(sample)
-        total += _field_size(size)
-    return total
+    write_request = message_classes()[0]
+    return write_request(timeseries=[
+        {'labels': [{'name': name, 'value': value} for name, value in labels],
+         'samples': [{'value': value, 'timestamp': stamp} for stamp, value in samples]}
+        for labels, samples in series]).SerializeToString()
 
 
 def compress(data):
@@ -269,20 +232,24 @@ def compress(data):
 class Request:
     """One remote write request: its series, the points it carries, its uncompressed size."""
 
-    __slots__ = ('series', 'points', 'size', '_body')
+    __slots__ = ('_units', 'points', 'size', '_body')
 
     content_type = CONTENT_TYPE
 
-    def __init__(self, series, points):
-        self.series = series
+    def __init__(self, units, points, raw):
+        self._units = units
         self.points = points
-        raw = encode(series)
         self.size = len(raw)
         self._body = compress(raw)
 
     @property
     def body(self):
         return self._body
+
+    @property
+    def series(self):
+        """``[(labels, [(ms, value), ...]), ...]``: what the body holds, one item per Prometheus series."""
+        return _merged_series(self._units)
 
     def documents(self):
         """What the request says, readable: one dict per series."""
@@ -308,6 +275,18 @@ def pack(points, resource_id, max_bytes=MAX_REQUEST_BYTES):
     Points of one series-minute merge (min and max combine, sum and count add up); the minutes of one series go
     out in time order; points that share a ledger key (one series under one ``dedupe_key``) share a request.
     """
+    # Packing makes a few small containers per point, none of them in a reference cycle: the cyclic garbage
+    # collector, which these allocations would set off again and again, has nothing to find here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _pack(points, resource_id, max_bytes)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _pack(points, resource_id, max_bytes):
     merged = {}
     for point in points:
         ident = (point.namespace, point.metric, point.dim_names, point.dim_values)
@@ -320,12 +299,14 @@ def pack(points, resource_id, max_bytes=MAX_REQUEST_BYTES):
             slot[2] += point.sum
             slot[3] += point.count
             slot[4].append(point)
-    units = []     # (labels per aggregate, [(ms, stats)], points), in series order, each in time order
+    write_request = message_classes()[0]
+    units = []     # _Unit: the four series of one ledger key, each in time order
+    stamps = {}    # minute -> milliseconds since the epoch
     for ident, minutes in merged.items():
-        first = minutes[min(minutes)][4][0]
-        labels = [series_labels(first, resource_id, agg) for agg in AGGREGATES]
+        ordered = sorted(minutes) if len(minutes) > 1 else list(minutes)
+        labels = _aggregate_labels(minutes[ordered[0]][4][0], resource_id)
         groups = {}
-        for minute in sorted(minutes):
+        for minute in ordered:
             low, high, total, count, members = minutes[minute]
             if count > MAX_COUNT:
                 raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the'
@@ -333,17 +314,21 @@ def pack(points, resource_id, max_bytes=MAX_REQUEST_BYTES):
                                                        members[0].describe(), MAX_COUNT))
             key = members[0].key
             group = groups.setdefault(key, [])
-            group.append((int(minute.timestamp()) * 1000, (low, high, total, count), members))
+            stamp = stamps.get(minute)
+            if stamp is None:
+                stamp = stamps[minute] = int(minute.timestamp()) * 1000
+            group.append((stamp, (low, high, total, count), members))
+        shared = len(groups) > 1     # the series is split over ledger keys: a request may hold several parts
         for group in groups.values():
-            units.append((labels, group))
+            units.append(_Unit(labels, group, shared, write_request))
     requests, current, current_size = [], [], 0
     for unit in units:
-        size = _unit_size(unit)
+        size = len(unit.raw)
         if current and current_size + size > max_bytes:
             requests.append(_request(current))
             current, current_size = [], 0
         if size > max_bytes:
-            first = unit[1][0][2][0]
+            first = unit.samples[0][2][0]
             raise ValidationError('metrics[%d]: its series (%s) needs %d bytes, more than max_request_bytes (%d)'
                                   % (first.index, first.describe(), size, max_bytes), option='max_request_bytes')
         current.append(unit)
@@ -353,19 +338,55 @@ def pack(points, resource_id, max_bytes=MAX_REQUEST_BYTES):
     return requests
 
 
-def _unit_size(unit):
-    labels, samples = unit
-    return encoded_size([(labels[i], [(stamp, float(stats[i])) for stamp, stats, _m in samples])
-                         for i in range(len(AGGREGATES))])
+def _aggregate_labels(point, resource_id):
+    """``series_labels`` of ``point`` for each aggregate, in ``AGGREGATES`` order, the common labels built once."""
+    rest = _other_labels(point, resource_id)
+    return [[('__name__', name)] + rest for name in _metric_names(point.metric)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _metric_names(metric):
+    return tuple(metric_name(metric, aggregate) for aggregate in AGGREGATES)
+
+
+class _Unit:
+    """The samples of one series under one ledger key, and their encoding: a ``WriteRequest`` holding the four
+    aggregate series.  Protobuf merges concatenated messages by appending repeated fields, so the body of a
+    request is the concatenation of its units' encodings, and a unit's size is exactly what it adds to the body."""
+
+    __slots__ = ('labels', 'samples', 'shared', 'raw')
+
+    def __init__(self, labels, samples, shared, write_request):
+        self.labels = labels        # one label list per aggregate
+        self.samples = samples      # [(ms, (min, max, sum, count), points)], in time order
+        self.shared = shared        # other units carry other minutes of the same series (same labels)
+        # what encode(self.series()) makes, the labels after __name__ (the same in all four) converted once
+        rest = [{'name': name, 'value': value} for name, value in labels[0][1:]]
+        self.raw = write_request(timeseries=[
+            {'labels': [{'name': '__name__', 'value': labels[i][0][1]}] + rest,
+             'samples': [{'value': float(stats[i]), 'timestamp': stamp} for stamp, stats, _m in samples]}
+            for i in range(len(AGGREGATES))]).SerializeToString()
+
+    def series(self):
+        return [(self.labels[i], [(stamp, float(stats[i])) for stamp, stats, _m in self.samples])
+                for i in range(len(AGGREGATES))]
+
+
+def _merged_series(units):
+    """The series of ``units``, the parts of a series split over ledger keys joined into one in time order."""
+    by_series = {}
+    for unit in units:
+        for labels, samples in unit.series():
+            by_series.setdefault(tuple(labels), []).extend(samples)
+    return [(list(key), sorted(samples)) for key, samples in by_series.items()]
 
 
 def _request(units):
-    by_series, points = {}, []
-    for labels, samples in units:
-        for i, series_labels_ in enumerate(labels):
-            key = tuple(series_labels_)
-            by_series.setdefault(key, []).extend((stamp, float(stats[i])) for stamp, stats, _m in samples)
-        for _stamp, _stats, members in samples:
-            points.extend(members)
-    series = [(list(key), sorted(samples)) for key, samples in by_series.items()]
-    return Request(series, points)
+    points = [member for unit in units for _stamp, _stats, members in unit.samples for member in members]
+    parts = [id(unit.labels) for unit in units if unit.shared]     # the units of one series share its labels
+    if len(set(parts)) < len(parts):
+        # Parts of one series in this request: one time series of it in time order (smaller than the parts).
+        raw = encode(_merged_series(units))
+    else:
+        raw = b''.join(unit.raw for unit in units)
+    return Request(units, points, raw)

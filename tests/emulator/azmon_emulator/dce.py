@@ -10,6 +10,7 @@ Stored samples live in ``state.prometheus``: workspace ID (lower case) -> label 
 """
 
 import datetime
+import gc
 import json
 import math
 import re
@@ -33,16 +34,21 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _CLASSES = {}
 
 
-def write_request_class():
-    """The remote write 1.0 ``WriteRequest`` message class, built from a descriptor (no generated code)."""
+def message_classes():
+    """``(WriteRequest, Label, Sample)`` of remote write 1.0, built from a descriptor (no generated code).
+
+    ``TimeSeries.labels`` and ``samples`` are declared ``repeated bytes`` rather than ``repeated Label`` and
+    ``repeated Sample``: protobuf writes an embedded message and bytes alike (length-delimited), and having the
+    bytes lets one request parse each distinct label or sample once with ``Label`` or ``Sample`` (a batch repeats
+    the same few labels, and the same minute, thousands of times)."""
     if not _CLASSES:
         from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # pylint: disable=import-outside-toplevel
         f = descriptor_pb2.FieldDescriptorProto
         proto = descriptor_pb2.FileDescriptorProto(name="emulator_remote.proto", package="prometheus", syntax="proto3")
         for name, fields in (
                 ("WriteRequest", (("timeseries", 1, f.TYPE_MESSAGE, ".prometheus.TimeSeries", f.LABEL_REPEATED),)),
-                ("TimeSeries", (("labels", 1, f.TYPE_MESSAGE, ".prometheus.Label", f.LABEL_REPEATED),
-                                ("samples", 2, f.TYPE_MESSAGE, ".prometheus.Sample", f.LABEL_REPEATED))),
+                ("TimeSeries", (("labels", 1, f.TYPE_BYTES, None, f.LABEL_REPEATED),
+                                ("samples", 2, f.TYPE_BYTES, None, f.LABEL_REPEATED))),
                 ("Label", (("name", 1, f.TYPE_STRING, None, f.LABEL_OPTIONAL), ("value", 2, f.TYPE_STRING, None, f.LABEL_OPTIONAL))),
                 ("Sample", (("value", 1, f.TYPE_DOUBLE, None, f.LABEL_OPTIONAL), ("timestamp", 2, f.TYPE_INT64, None, f.LABEL_OPTIONAL)))):
             message = proto.message_type.add(name=name)
@@ -52,8 +58,9 @@ def write_request_class():
                     field.type_name = type_name
         pool = descriptor_pool.DescriptorPool()
         pool.Add(proto)
-        _CLASSES["WriteRequest"] = message_factory.GetMessageClass(pool.FindMessageTypeByName("prometheus.WriteRequest"))
-    return _CLASSES["WriteRequest"]
+        for name in ("WriteRequest", "Label", "Sample"):
+            _CLASSES[name] = message_factory.GetMessageClass(pool.FindMessageTypeByName("prometheus." + name))
+    return _CLASSES["WriteRequest"], _CLASSES["Label"], _CLASSES["Sample"]
 
 
 def _authenticate(emulator, req, audiences, expected):
@@ -118,12 +125,21 @@ class DceService(Service):
         version = req.header("X-Prometheus-Remote-Write-Version") or ""
         if not version.startswith("0.1."):
             raise HttpError(400, "BadRequest", "X-Prometheus-Remote-Write-Version must be 0.1.x (remote write 1.0), got '%s'." % version)
-        series = self._decode(req.body(limit=MAX_BODY))
-        with self.state.lock:
-            store = self.state.prometheus.setdefault(workspace.lower(), {})
-            additions = self._check(store, series)
-            for key, stamp, value in additions:
-                store.setdefault(key, {})[stamp] = value
+        body = req.body(limit=MAX_BODY)
+        # Tens of thousands of small tuples per request, no cycle among them: the cyclic garbage collector would
+        # scan the whole growing store again and again for nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            series = self._decode(body)
+            with self.state.lock:
+                store = self.state.prometheus.setdefault(workspace.lower(), {})
+                additions = self._check(store, series)
+                for key, stamp, value in additions:
+                    store.setdefault(key, {})[stamp] = value
+        finally:
+            if collecting:
+                gc.enable()
         return Response(204)
 
     @staticmethod
@@ -135,30 +151,34 @@ class DceService(Service):
             data = bytes(cramjam.snappy.decompress_raw(raw))
         except cramjam.DecompressionError as exc:
             raise HttpError(400, "BadRequest", "The body is not snappy (block format): %s" % exc) from exc
+        write_request, label_class, sample_class = message_classes()
         try:
-            message = write_request_class().FromString(data)
+            message = write_request.FromString(data)
         except Exception as exc:  # pylint: disable=broad-except  # protobuf's DecodeError and its kin
             raise HttpError(400, "BadRequest", "The body is not a remote write WriteRequest: %s" % exc) from exc
+        seen = {}     # label bytes -> (name, value), each checked once: a batch repeats most labels thousands of times
+        seen_samples = {}     # sample bytes -> (timestamp, value): a batch's samples share their minute
+        metrics_ok = set()
         out = []
-        names_ok, metrics_ok = set(), set()     # checked already: a batch repeats a few names thousands of times
         for number, ts in enumerate(message.timeseries):
-            labels = tuple([(label.name, label.value) for label in ts.labels])
+            raw_labels = tuple(ts.labels)
+            try:
+                labels = tuple([seen[raw] for raw in raw_labels])
+            except KeyError:
+                labels = tuple([_parse_label(label_class, raw, seen, number) for raw in raw_labels])
             names = [name for name, _value in labels]
             if names != sorted(set(names)):
                 raise HttpError(400, "BadRequest", "timeseries[%d]: label names must be unique and sorted (%s)." % (number, ", ".join(names)))
-            metric = ""
-            for name, value in labels:
-                if not value or (name not in names_ok and not _LABEL_NAME.match(name)):
-                    raise HttpError(400, "BadRequest", "timeseries[%d]: invalid label %r=%r (names [a-zA-Z_][a-zA-Z0-9_]*, values not empty)."
-                                    % (number, name, value))
-                names_ok.add(name)
-                if name == "__name__":
-                    metric = value
+            metric = dict(labels).get("__name__", "")
             if metric not in metrics_ok:
                 if not _METRIC_NAME.match(metric):
                     raise HttpError(400, "BadRequest", "timeseries[%d]: invalid metric name %r." % (number, metric))
                 metrics_ok.add(metric)
-            samples = [(s.timestamp, s.value) for s in ts.samples]
+            raw_samples = tuple(ts.samples)
+            try:
+                samples = [seen_samples[raw] for raw in raw_samples]
+            except KeyError:
+                samples = [_parse_sample(sample_class, raw, seen_samples, number) for raw in raw_samples]
             if not samples:
                 raise HttpError(400, "BadRequest", "timeseries[%d]: no samples." % number)
             out.append((number, labels, samples))
@@ -187,6 +207,29 @@ class DceService(Service):
                 newest = stamp
                 additions.append((key, stamp, value))
         return additions
+
+
+def _parse_label(label_class, raw, seen, number):
+    if raw not in seen:
+        try:
+            label = label_class.FromString(raw)
+        except Exception as exc:  # pylint: disable=broad-except  # protobuf's DecodeError and its kin
+            raise HttpError(400, "BadRequest", "timeseries[%d]: a label is not a remote write Label: %s" % (number, exc)) from exc
+        if not label.value or not _LABEL_NAME.match(label.name):
+            raise HttpError(400, "BadRequest", "timeseries[%d]: invalid label %r=%r (names [a-zA-Z_][a-zA-Z0-9_]*, values not empty)."
+                            % (number, label.name, label.value))
+        seen[raw] = (label.name, label.value)
+    return seen[raw]
+
+
+def _parse_sample(sample_class, raw, seen, number):
+    if raw not in seen:
+        try:
+            sample = sample_class.FromString(raw)
+        except Exception as exc:  # pylint: disable=broad-except  # protobuf's DecodeError and its kin
+            raise HttpError(400, "BadRequest", "timeseries[%d]: a sample is not a remote write Sample: %s" % (number, exc)) from exc
+        seen[raw] = (sample.timestamp, sample.value)
+    return seen[raw]
 
 
 def _same(a, b):

@@ -132,6 +132,27 @@ def test_not_snappy_or_not_protobuf_is_400(client):
     assert write(client, bytes(cramjam.snappy.compress_raw(b"\xff\xff\xff"))).status_code == 400
 
 
+def test_a_label_that_is_not_utf8_is_400(client):
+    # WriteRequest{timeseries: [TimeSeries{labels: [Label{name: b"\xff"}], samples: [Sample{value: 1.0, timestamp: 1}]}]}
+    label = b"\x0a\x01\xff"
+    sample = b"\x09" + b"\x00" * 6 + b"\xf0\x3f" + b"\x10\x01"
+    series = b"\x0a" + bytes([len(label)]) + label + b"\x12" + bytes([len(sample)]) + sample
+    resp = write(client, bytes(cramjam.snappy.compress_raw(b"\x0a" + bytes([len(series)]) + series)))
+    assert resp.status_code == 400, resp.text
+    assert "timeseries[0]" in resp.json()["error"]["message"]
+
+
+def test_series_sharing_labels_and_samples_are_each_stored(client):
+    # the decoder reads each distinct label and sample once per request; every series must still get its own
+    names = ["Shared_%s" % agg for agg in ("min", "max", "sum", "count")]
+    series = [([("__name__", name), ("azure_namespace", "QP"), ("dim_q", "s%d" % i)], [(MINUTE, 2.0)])
+              for i in range(3) for name in names]
+    assert write(client, body(*series)).status_code == 204
+    got = query(client, "query", query='Shared_count{azure_namespace="QP"}', time=str(MINUTE / 1000))
+    assert sorted((r["metric"]["dim_q"], r["value"][1]) for r in got.json()["data"]["result"]) == [
+        ("s0", "2"), ("s1", "2"), ("s2", "2")]
+
+
 def test_query_needs_the_reader_role_and_its_audience(client):
     assert query(client, "query", handle="publisher", query="x").status_code == 403
     url = client.info["prometheus"].replace("{workspace}", "amw-demo") + "/api/v1/query"

@@ -13,8 +13,8 @@ import pytest
 from ansible_collections.azmon.metrics.plugins.module_utils import _prometheus
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
-from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, Answer, Outcome, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._http import Response, RetryPolicy
+from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, Outcome, Sender
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
@@ -133,6 +133,50 @@ def test_pack_splits_by_size_and_keeps_every_point():
     assert sorted(p.index for r in requests for p in r.points) == list(range(40))
 
 
+def test_a_body_of_several_series_decodes_to_each_of_them_whole():
+    entries = [{'metric': 'Load', 'value': i, 'time': '2026-11-22T10:30:00Z', 'dimensions': {'Host': 'h%d' % i}}
+               for i in range(3)]
+    (req,) = pack(points(entries), RID)
+    decoded = decode(req.body)
+    assert [(labels['__name__'], labels['dim_Host'], samples) for labels, samples in decoded] == [
+        ('Load_min', 'h0', [(1795343400000, 0.0)]), ('Load_max', 'h0', [(1795343400000, 0.0)]),
+        ('Load_sum', 'h0', [(1795343400000, 0.0)]), ('Load_count', 'h0', [(1795343400000, 1.0)]),
+        ('Load_min', 'h1', [(1795343400000, 1.0)]), ('Load_max', 'h1', [(1795343400000, 1.0)]),
+        ('Load_sum', 'h1', [(1795343400000, 1.0)]), ('Load_count', 'h1', [(1795343400000, 1.0)]),
+        ('Load_min', 'h2', [(1795343400000, 2.0)]), ('Load_max', 'h2', [(1795343400000, 2.0)]),
+        ('Load_sum', 'h2', [(1795343400000, 2.0)]), ('Load_count', 'h2', [(1795343400000, 1.0)])]
+    assert all(sorted(labels) == ['__name__', 'azure_namespace', 'azure_resource_id', 'dim_Host']
+               for labels, _samples in decoded)
+    assert req.size == len(bytes(cramjam.snappy.decompress_raw(req.body)))
+
+
+def test_minutes_of_one_series_in_one_request_are_one_time_series_in_time_order():
+    # without a dedupe_key every minute has its own ledger key; a request holding several still sends the
+    # series once, its samples in time order
+    entries = [{'metric': 'Load', 'value': v, 'time': t, 'dimensions': {'Host': 'h'}}
+               for v, t in ((3, '2026-11-22T10:30:00Z'), (1, '2026-11-22T10:28:00Z'), (2, '2026-11-22T10:29:00Z'))]
+    (req,) = pack(points(entries), RID)
+    decoded = decode(req.body)
+    assert [labels['__name__'] for labels, _samples in decoded] == ['Load_min', 'Load_max', 'Load_sum', 'Load_count']
+    assert decoded[2][1] == [(1795343280000, 1.0), (1795343340000, 2.0), (1795343400000, 3.0)]
+    assert req.size == len(bytes(cramjam.snappy.decompress_raw(req.body)))
+    assert sorted(p.index for p in req.points) == [0, 1, 2]
+
+
+def test_minutes_of_one_series_split_over_requests_keep_their_order_and_size():
+    entries = [{'metric': 'Load', 'value': m, 'time': '2026-11-22T10:%02d:00Z' % m, 'dimensions': {'Host': 'h'}}
+               for m in range(20, 30)]
+    requests = pack(points(entries), RID, max_bytes=2000)
+    assert len(requests) > 1
+    stamps = []
+    for req in requests:
+        assert req.size == len(bytes(cramjam.snappy.decompress_raw(req.body))) <= 2000
+        decoded = decode(req.body)
+        assert len(decoded) == 4
+        stamps.extend(stamp for stamp, _value in decoded[0][1])
+    assert stamps == [1795342800000 + 60000 * m for m in range(10)]
+
+
 def test_pack_refuses_a_series_larger_than_the_limit():
     with pytest.raises(ValidationError) as exc:
         pack(points([{'metric': 'm', 'value': 1}]), RID, max_bytes=50)
@@ -240,7 +284,7 @@ def test_sender_sends_the_remote_write_headers_unchanged():
 
         def post(self, url, body, headers):
             seen.append((body, headers))
-            return Answer(204, {}, b'')
+            return Response(204, {}, b'')
 
     class Token:
         def token(self):
