@@ -274,6 +274,9 @@ def test_rekey_separates_destinations_in_one_ledger():
     (one,) = rekey(points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:00Z'}]), 'https://a/x')
     (other,) = rekey(points([{'metric': 'm', 'value': 1, 'time': '2026-11-22T10:30:00Z'}]), 'https://b/x')
     assert len({plain.key, one.key, other.key}) == 3
+    # each still names its minute, for the ledger to let it go once that minute cannot be sent again
+    assert plain.key.endswith('@1795343400') and one.key.endswith('@1795343400') and other.key.endswith('@1795343400')
+    assert len(one.key) == len(plain.key) == 32 + len('@1795343400')
 
 
 def test_sender_sends_the_remote_write_headers_unchanged():
