@@ -285,7 +285,7 @@ class ArmService(Service):
         target = info["id"] if info["kind"] != "root" else "/"
         rows = []
         # an injected stale read: the list does not show assignments made in the last lagSeconds yet
-        fresh_after = time.time() - req.fault.lag_seconds if req.fault is not None and req.fault.action == "stale_list" else None
+        fresh_after = time.time() - req.fault.lag_seconds if req.fault is not None and req.fault.action == "stale_read" else None
         for ra in sorted(self.state.role_assignments.values(), key=lambda r: (r["_created"], r["name"])):
             if fresh_after is not None and ra["_created"] > fresh_after:
                 continue

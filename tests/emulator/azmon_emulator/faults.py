@@ -7,11 +7,13 @@ import threading
 import uuid
 
 ACTIONS = ("status", "500_after_ingest", "500_after_body", "reset_before_body", "reset_after_ingest", "slow", "login_outage",
-           "principal_not_found", "stale_list")
-# Actions the service applies itself while answering (web.Request.fault), with the requests they select by default.
+           "principal_not_found", "stale_read")
+# Actions the service applies itself while answering (web.Request.fault): per service, the requests they select by
+# default (method, path); the first service is the default one.
 SERVICE_ACTIONS = {
-    "principal_not_found": ("arm", "PUT", r"(?i)/providers/Microsoft\.Authorization/roleAssignments/[^/]+$"),
-    "stale_list": ("arm", "GET", r"(?i)/providers/Microsoft\.Authorization/roleAssignments$"),
+    "principal_not_found": {"arm": ("PUT", r"(?i)/providers/Microsoft\.Authorization/roleAssignments/[^/]+$")},
+    "stale_read": {"arm": ("GET", r"(?i)/providers/Microsoft\.Authorization/roleAssignments$"),
+                   "graph": ("GET", r"^/v1\.0/(applications|servicePrincipals)\b")},
 }
 SERVICES = ("login", "msi", "graph", "arm", "ingest", "dce", "prometheus", "wap", "*")
 
@@ -39,14 +41,15 @@ class Fault:
         self.action = spec.get("action", "status")
         if self.action not in ACTIONS:
             raise FaultError("unknown fault action %r (one of %s)" % (self.action, ", ".join(ACTIONS)))
-        service, method, path = SERVICE_ACTIONS.get(self.action, ("login" if self.action == "login_outage" else "*", None, None))
-        self.service = spec.get("service", service)
+        served = SERVICE_ACTIONS.get(self.action)
+        self.service = spec.get("service", next(iter(served)) if served else "login" if self.action == "login_outage" else "*")
         if self.service not in SERVICES:
             raise FaultError("unknown service %r (one of %s)" % (self.service, ", ".join(SERVICES)))
         if self.action == "login_outage" and self.service not in ("login", "msi", "*"):
             raise FaultError("login_outage applies to the login or msi service")
-        if self.action in SERVICE_ACTIONS and self.service != service:
-            raise FaultError("%s applies to the %s service" % (self.action, service))
+        if served and self.service not in served:
+            raise FaultError("%s applies to the %s service" % (self.action, " or ".join(served)))
+        method, path = served[self.service] if served else (None, None)
         self.path = spec.get("path", path)
         try:
             self.path_re = re.compile(self.path) if self.path else None

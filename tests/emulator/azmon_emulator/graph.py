@@ -170,15 +170,18 @@ class GraphService(Service):
                 obj = self._lookup(kind, key, value)
                 if not rest:
                     return self._entity(req, kind, key, value, obj)
-                if obj is None or self._replicating(obj):
+                if obj is None or self._replicating(obj, req):
                     raise _not_found(value)
                 if kind == "applications":
                     return self._app_action(req, obj, rest)
         raise GraphError(400, "BadRequest", "Resource not found for the segment '%s'." % parts[0])
 
-    def _replicating(self, obj):
-        """Whether ``obj`` is too new to be read back yet (setting ``graphReadDelaySeconds``)."""
+    def _replicating(self, obj, req):
+        """Whether ``obj`` is too new to be read back yet (setting ``graphReadDelaySeconds``, or a ``stale_read`` fault
+        on ``req``)."""
         delay = float(self.state.settings.get("graphReadDelaySeconds") or 0)
+        if req.fault is not None and req.fault.action == "stale_read":
+            delay = max(delay, req.fault.lag_seconds)
         return bool(delay) and obj is not None and time.time() - (obj.get("_created") or 0) < delay
 
     def _lookup(self, kind, key, value):
@@ -223,7 +226,7 @@ class GraphService(Service):
                                      "\"description:term\", in double quotes, joined with OR." % clause)
                 terms.append((match.group(1), match.group(2)))
             pool = [o for o in pool if any(odata.search_matches(o.get(prop), term) for prop, term in terms)]
-        pool = [o for o in pool if not self._replicating(o)]
+        pool = [o for o in pool if not self._replicating(o, req)]
         pool.sort(key=lambda o: o.get("_created", 0))
         order = (req.query.get("$orderby") or "").strip()
         if order:
@@ -285,9 +288,9 @@ class GraphService(Service):
         for object_id in ids:
             key = object_id.lower()
             app, sp = self.state.applications.get(key), self.state.service_principals.get(key)
-            if app is not None and "application" in wanted and not self._replicating(app):
+            if app is not None and "application" in wanted and not self._replicating(app, req):
                 value.append(dict({"@odata.type": ODATA_TYPES["applications"]}, **app_view(app)))
-            elif sp is not None and "serviceprincipal" in wanted and not self._replicating(sp):
+            elif sp is not None and "serviceprincipal" in wanted and not self._replicating(sp, req):
                 value.append(dict({"@odata.type": ODATA_TYPES["servicePrincipals"]}, **_public(sp)))
         return self._ok(200, {"value": value}, "directoryObjects")
 
@@ -445,7 +448,7 @@ class GraphService(Service):
 
     def _entity(self, req, kind, key, value, obj):
         if req.method == "GET":
-            if obj is None or self._replicating(obj):
+            if obj is None or self._replicating(obj, req):
                 raise _not_found(value)
             with_keys = "keycredentials" in (req.query.get("$select") or "").lower()
             view = app_view(obj, with_keys) if kind == "applications" else _public(obj)

@@ -142,24 +142,24 @@ def test_principal_not_found_fault_for_the_next_puts(c):
     assert [r["json"] for r in puts] == [_body(c, publisher)] * 3    # ARM request bodies are in the log
 
 
-def test_stale_list_fault_hides_new_assignments_for_the_next_reads(c):
+def test_stale_read_fault_hides_new_assignments_for_the_next_reads(c):
     nobody = c.principal("nobody")["principalId"]
     assert c.arm("PUT", _ra_path(c.vm1, NAME1), json=_body(c, nobody)).status_code == 201
-    c.admin("POST", "/_admin/faults", {"action": "stale_list", "count": 1})
+    c.admin("POST", "/_admin/faults", {"action": "stale_read", "count": 1})
     params = {"$filter": "principalId eq '%s'" % nobody}
     assert c.arm("GET", _ra_path(c.vm1, NAME1)).status_code == 200      # a single GET is not a list: not counted
     assert c.arm("GET", _ra_path(c.vm1), params=params).json()["value"] == []
     resp = c.arm("PUT", _ra_path(c.vm1, NAME2), json=_body(c, nobody))  # the PUT still sees it
     assert resp.status_code == 409 and _code(resp) == "RoleAssignmentExists"
     assert [i["name"] for i in c.arm("GET", _ra_path(c.vm1), params=params).json()["value"]] == [NAME1]
-    c.admin("POST", "/_admin/faults", {"action": "stale_list", "lagSeconds": 0, "clear": True})
+    c.admin("POST", "/_admin/faults", {"clear": True, "faults": [{"action": "stale_read", "lagSeconds": 0}]})
     assert [i["name"] for i in c.arm("GET", _ra_path(c.vm1), params=params).json()["value"]] == [NAME1]
 
 
 def test_service_faults_refuse_another_service(c):
-    for action in ("principal_not_found", "stale_list"):
-        with pytest.raises(RuntimeError, match="applies to the arm service"):
-            c.admin("POST", "/_admin/faults", {"action": action, "service": "graph"})
+    for action in ("principal_not_found", "stale_read"):
+        with pytest.raises(RuntimeError, match="applies to the arm"):
+            c.admin("POST", "/_admin/faults", {"action": action, "service": "ingest"})
 
 
 def test_list_filters_and_paging(c):

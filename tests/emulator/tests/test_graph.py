@@ -163,6 +163,21 @@ def test_read_after_write_is_404_during_the_read_delay(c):
     assert c.graph("GET", "/applications/" + app["id"]).status_code == 200
 
 
+def test_stale_read_fault_hides_new_objects_from_the_next_reads(c):
+    app = c.graph("POST", "/applications", json={"displayName": "fresh"}).json()
+    c.admin("POST", "/_admin/faults", {"action": "stale_read", "service": "graph", "path": "^/v1.0/applications$", "count": 1})
+    flt = {"$filter": "displayName eq 'fresh'"}
+    assert c.graph("GET", "/applications/" + app["id"]).status_code == 200       # not selected by the path
+    assert c.graph("GET", "/applications", params=flt).json()["value"] == []      # the list misses it once
+    assert [a["id"] for a in c.graph("GET", "/applications", params=flt).json()["value"]] == [app["id"]]
+    c.admin("POST", "/_admin/faults", {"clear": True, "faults": [{"action": "stale_read", "service": "graph", "count": 1}]})
+    resp = c.graph("GET", "/applications(appId='%s')" % app["appId"])           # a key read answers 404 once
+    assert resp.status_code == 404 and _code(resp) == "Request_ResourceNotFound"
+    assert c.graph("GET", "/applications(appId='%s')" % app["appId"]).status_code == 200
+    posts = [r for r in c.admin("GET", "/_admin/requests?service=graph")["value"] if r["method"] == "POST"]
+    assert posts[0]["json"] == {"displayName": "fresh"}                          # Graph request bodies are logged
+
+
 def test_certificate_key_only_with_select_on_one_object(c):
     certapp = c.principal("certapp")
     plain = c.graph("GET", "/applications/" + certapp["applicationObjectId"]).json()

@@ -441,7 +441,7 @@ def test_present_inherited_not_ok_creates_at_the_scope(live):
 def test_present_role_assignment_exists_counts_as_unchanged(live):
     other_name = '99999999-0000-4000-8000-000000000009'
     existing(live, VM_ID, name=other_name)
-    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 1})   # the first list misses it
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_read', 'count': 1})   # the first list misses it
     out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False
     assert out['assignment'].name == other_name
@@ -451,7 +451,7 @@ def test_present_role_assignment_exists_counts_as_unchanged(live):
 
 def test_present_role_assignment_exists_not_listable_yet(live):
     existing(live, VM_ID)
-    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 2})
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_read', 'count': 2})
     out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert out['changed'] is False
     assert out['assignment'] is None
@@ -459,7 +459,7 @@ def test_present_role_assignment_exists_not_listable_yet(live):
 
 def test_present_put_200_is_unchanged(live):
     existing(live, VM_ID, name=assignment_name(VM_ID, NOBODY, MMP))
-    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 1})   # so the PUT goes out again
+    live.emu.admin('POST', '/_admin/faults', {'action': 'stale_read', 'count': 1})   # so the PUT goes out again
     out = ensure_present(live, parse_scope(VM_ID), NOBODY)
     assert ops(live) == ['list', 'create']
     assert out['changed'] is False

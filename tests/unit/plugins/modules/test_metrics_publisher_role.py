@@ -275,7 +275,7 @@ def test_absent_leaves_the_inherited_assignment_and_says_so(run_main, emu, args)
 
 def test_role_assignment_exists_under_another_name_is_unchanged(run_main, emu, args):
     other = add(emu, VM_ID, PRINCIPAL['id'], name='12345678-0000-4000-8000-000000000000')
-    emu.admin('POST', '/_admin/faults', {'action': 'stale_list', 'count': 1})   # the first list does not show it yet
+    emu.admin('POST', '/_admin/faults', {'action': 'stale_read', 'count': 1})   # the first list does not show it yet
     result = run(run_main, **args(scope=VM_ID, principal_id=PRINCIPAL['id']))
     assert 'failed' not in result
     assert result['changed'] is False
