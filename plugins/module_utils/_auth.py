@@ -11,9 +11,7 @@ into bearer tokens, importing ``azure.identity`` only when a token is needed.
 
 from __future__ import annotations
 
-import base64
 import configparser
-import json
 import os
 import shutil
 import time
@@ -22,6 +20,7 @@ import traceback
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import CLOUD_NAMES, cloud_settings, scope_for
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError, MissingLibraryError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import TokenSource
+from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as token_claims
 
 AUTH_SOURCES = ('auto', 'env', 'credential_file', 'workload_identity', 'msi', 'cli', 'access_token')
 DEFAULT_CREDENTIAL_FILE = '~/.azure/credentials'
@@ -49,7 +48,6 @@ ENV_NAMES = {
 TRUE_WORDS = ('1', 'true', 'yes', 'on')
 FALSE_WORDS = ('0', 'false', 'no', 'off')
 MSI_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
-SECRET_FIELDS = ('secret', 'x509_certificate_password', 'access_token')
 
 
 class AuthPlan:
@@ -343,17 +341,6 @@ def check_local_files(plan):
         if not text:
             raise ConfigError('%s: %s is empty; the workload identity token is written there by the CI system or'
                               ' Kubernetes' % (option, plan.token_file), option=option)
-
-
-def token_claims(token):
-    """The claims of a JWT, unverified (only to name the principal in messages); ``{}`` when not a JWT."""
-    try:
-        payload = token.split('.')[1]
-        payload += '=' * (-len(payload) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode('ascii')))
-    except (IndexError, ValueError, TypeError, UnicodeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 def _import_identity():

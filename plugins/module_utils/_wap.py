@@ -17,16 +17,15 @@ Bearer {jwt}`` and ``x-ms-principal-id``; times as .NET round-trip UTC
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import math
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, TransportError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import CLIENT_REQUEST_ID_HEADER, new_request_id
+from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as jwt_claims, header as jwt_header
 from ansible_collections.azmon.metrics.plugins.module_utils._timespan import TimeSpanError, describe
 from ansible_collections.azmon.metrics.plugins.module_utils._time import UTC, TimeFormatError, format_utc, parse_iso
 
@@ -49,26 +48,44 @@ def parse_endpoint(endpoint, option='endpoint'):
     reverse proxy may publish the API under one); user info, a query string
     or a fragment are refused.
     """
+    _text, parts, host, port = https_url(
+        endpoint, option, what='the https URL of the WAP admin API, e.g. https://wap.contoso.com:30004',
+        bare_note=' (port %d when none is given)' % DEFAULT_PORT,
+        why_https=' (the WAP admin API is served over TLS on port %d)' % DEFAULT_PORT,
+        credentials_hint='pass the token with the token option')
+    netloc = '%s:%d' % (host, port if port is not None else DEFAULT_PORT)
+    return urlunsplit(('https', netloc, parts.path.rstrip('/'), '', ''))
+
+
+def https_url(endpoint, option, what, why_https, credentials_hint, bare_note=''):
+    """``(text, parts, host, port)`` of an ``https`` URL option, before anything is sent to it.
+
+    Refuses, naming ``option``: no value (``what`` says what to give), no
+    scheme (``bare_note`` follows the suggested URL), another scheme than
+    ``https`` (``why_https`` says why), no host, a user name or password in
+    the URL (``credentials_hint`` says where they go instead), a query string
+    or fragment, and a path with white space or ``.``/``..`` segments.
+    ``host`` is in brackets for an IPv6 literal; ``port`` is ``None`` when the
+    URL gives none.
+    """
     if not isinstance(endpoint, str) or not endpoint.strip():
-        raise ValidationError('%s is required: the https URL of the WAP admin API, e.g. https://wap.contoso.com:30004'
-                              % option, option=option)
+        raise ValidationError('%s is required: %s' % (option, what), option=option)
     text = endpoint.strip()
     if '://' not in text:
-        raise ValidationError('%s %r is not a URL: write it as https://%s (port %d when none is given)'
-                              % (option, text, text.rstrip('/'), DEFAULT_PORT), option=option)
+        raise ValidationError('%s %r is not a URL: write it as https://%s%s' % (option, text, text.rstrip('/'), bare_note),
+                              option=option)
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
         raise ValidationError('%s %r is not a valid URL: %s' % (option, text, exc), option=option) from None
     if parts.scheme.lower() != 'https':
-        raise ValidationError('%s %r must use https (the WAP admin API is served over TLS on port %d)'
-                              % (option, text, DEFAULT_PORT), option=option)
+        raise ValidationError('%s %r must use https%s' % (option, text, why_https), option=option)
     if not parts.hostname:
         raise ValidationError('%s %r has no host name' % (option, text), option=option)
     if parts.username is not None or parts.password is not None:
-        raise ValidationError('%s must not contain a user name or password; pass the token with the token option'
-                              % option, option=option)
+        raise ValidationError('%s must not contain a user name or password; %s' % (option, credentials_hint),
+                              option=option)
     if parts.query or parts.fragment or text.endswith(('?', '#')):
         raise ValidationError('%s %r must not have a query string or fragment' % (option, text), option=option)
     if any(c in parts.path for c in ' \t\r\n') or re.search(r'(^|/)\.\.?(/|$)', parts.path):
@@ -76,8 +93,7 @@ def parse_endpoint(endpoint, option='endpoint'):
     host = parts.hostname
     if ':' in host:  # IPv6 literal
         host = '[%s]' % host
-    netloc = '%s:%d' % (host, port if port is not None else DEFAULT_PORT)
-    return urlunsplit(('https', netloc, parts.path.rstrip('/'), '', ''))
+    return text, parts, host, port
 
 
 def addon_segment(addon_id, option='addon_id'):
@@ -156,8 +172,8 @@ def check_token(token, now=None, option='token'):
     if len(parts) != 3 or not parts[0] or not parts[1] or not all(_B64URL.match(p) for p in parts):
         raise ValidationError('%s is not a JWT: expected three base64url parts separated by "." (found %d part(s))'
                               % (option, len(parts)), option=option)
-    header = _b64json(parts[0])
-    claims = token_claims(token)
+    header = jwt_header(token)
+    claims = jwt_claims(token)
     if not header or not claims:
         raise ValidationError('%s is not a well-formed JWT: its %s is not base64url-encoded JSON object'
                               % (option, 'header' if not header else 'payload'), option=option)
@@ -191,15 +207,6 @@ def wap_time(when):
 
 def time_now():
     return datetime.datetime.now(UTC)
-
-
-def _b64json(part):
-    """A base64url-encoded JSON object (a JWT header), or ``{}``."""
-    try:
-        doc = json.loads(base64.urlsafe_b64decode((part + '=' * (-len(part) % 4)).encode('ascii')))
-    except (ValueError, TypeError, UnicodeError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
 
 
 def _token_subject(claims):

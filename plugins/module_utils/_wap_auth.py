@@ -30,13 +30,14 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
-from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import (
     AuthError,
     MissingLibraryError,
     ValidationError,
 )
+from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as jwt_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._time import UTC, TimeFormatError, format_utc, parse_iso
+from ansible_collections.azmon.metrics.plugins.module_utils._wap import https_url
 
 SERVICE = 'WAP sign-in'
 ADMIN_REALM = 'http://azureservices/AdminSite'
@@ -103,30 +104,10 @@ def token_url(endpoint, site='wap', authentication='windows', option='endpoint')
                               option='authentication')
     info = SITES[site]
     example = 'https://wap.contoso.com:30072' if site == 'wap' else 'https://adfs.contoso.com'
-    if not isinstance(endpoint, str) or not endpoint.strip():
-        raise ValidationError('%s is required: the https URL of %s, e.g. %s' % (option, info['name'], example),
-                              option=option)
-    text = endpoint.strip()
-    if '://' not in text:
-        raise ValidationError('%s %r is not a URL: write it as https://%s' % (option, text, text.rstrip('/')),
-                              option=option)
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError('%s %r is not a valid URL: %s' % (option, text, exc), option=option) from None
-    if parts.scheme.lower() != 'https':
-        raise ValidationError('%s %r must use https: the password or Windows sign-in must not cross the network'
-                              ' in clear text' % (option, text), option=option)
-    if not parts.hostname:
-        raise ValidationError('%s %r has no host name' % (option, text), option=option)
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError('%s must not contain a user name or password; use the username and password options'
-                              % option, option=option)
-    if parts.query or parts.fragment or text.endswith(('?', '#')):
-        raise ValidationError('%s %r must not have a query string or fragment' % (option, text), option=option)
-    if any(c in parts.path for c in ' \t\r\n') or re.search(r'(^|/)\.\.?(/|$)', parts.path):
-        raise ValidationError('%s %r has an invalid path' % (option, text), option=option)
+    text, parts, host, port = https_url(
+        endpoint, option, what='the https URL of %s, e.g. %s' % (info['name'], example),
+        why_https=': the password or Windows sign-in must not cross the network in clear text',
+        credentials_hint='use the username and password options')
     path = parts.path.rstrip('/')
     wanted = info[authentication]
     for known in (info['windows'], info['usernamemixed']):
@@ -137,9 +118,6 @@ def token_url(endpoint, site='wap', authentication='windows', option='endpoint')
                                           option, text, 'windows' if known == info['windows'] else 'usernamemixed',
                                           authentication, example), option=option)
             path = path[:-len(known)]
-    host = parts.hostname
-    if ':' in host:
-        host = '[%s]' % host
     netloc = '%s:%d' % (host, port if port is not None else info['port'])
     return urlunsplit(('https', netloc, path + wanted, '', ''))
 
@@ -225,7 +203,7 @@ class IssuedToken:
         self.token = token
         self.expires_on = expires_on
         self.lifetime_expires = lifetime_expires
-        self.claims = token_claims(token)
+        self.claims = jwt_claims(token)
 
     def describe(self, now=None):
         """A result without the token: expiry, seconds left, issuer, audience and subject."""
@@ -342,7 +320,7 @@ def parse_rstr(body):
                     lifetime_expires = parse_iso(stamp.text.strip())
                 except TimeFormatError:
                     lifetime_expires = None
-        exp = token_claims(token).get('exp')
+        exp = jwt_claims(token).get('exp')
         if isinstance(exp, (int, float)) and not isinstance(exp, bool):
             expires_on = datetime.datetime.fromtimestamp(min(exp, 253402300799), UTC)
         elif lifetime_expires is not None:
@@ -364,7 +342,7 @@ def _decode_binary_token(text):
             candidate = base64.b64decode(text + '=' * (-len(text) % 4), validate=True).decode('utf-8').strip()
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise ValueError('the BinarySecurityToken is not base64') from None
-    if candidate.count('.') != 2 or not token_claims(candidate):
+    if candidate.count('.') != 2 or not jwt_claims(candidate):
         raise ValueError('the BinarySecurityToken does not hold a JWT')
     return candidate
 

@@ -299,7 +299,6 @@ payloads:
   elements: list
 '''
 
-from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url, region_warning
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import (
@@ -312,6 +311,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import IngestionTransport, Sender
+from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as jwt_claims
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points, entries_from_options, normalize_region
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import MetricsReader
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
@@ -344,7 +344,7 @@ def _check_options(params):
 
 def _explain_403(token_source, resource_id):
     def explain(message):
-        claims = token_claims(token_source.token())
+        claims = jwt_claims(token_source.token())
         who = claims.get('appid') or claims.get('azp') or 'the signed-in principal'
         oid = claims.get('oid')
         return ('%s (object ID %s) may not publish metrics to %s: it needs the Monitoring Metrics Publisher role'

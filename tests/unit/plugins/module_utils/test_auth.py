@@ -16,7 +16,6 @@ from ansible_collections.azmon.metrics.plugins.module_utils._auth import (
     check_local_files,
     read_credential_file,
     resolve_auth,
-    token_claims,
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError
 
@@ -371,12 +370,6 @@ def _jwt(claims):
     def enc(doc):
         return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
     return '%s.%s.sig' % (enc({'alg': 'RS256'}), enc(claims))
-
-
-def test_token_claims():
-    assert token_claims(_jwt({'oid': 'o', 'appid': 'a'})) == {'oid': 'o', 'appid': 'a'}
-    assert token_claims('not a jwt') == {}
-    assert token_claims('a.!!!.c') == {}
 
 
 def test_static_token_refuses_expired_and_refresh():

@@ -22,6 +22,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._wap_auth import (
     parse_rstr,
     token_url,
 )
+from ansible_collections.azmon.metrics.plugins.module_utils._wap import parse_endpoint
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 12, 3, 18, 0, 0, tzinfo=UTC)
@@ -246,6 +247,28 @@ def test_token_url_refuses(endpoint, says):
     with pytest.raises(ValidationError, match=says) as info:
         token_url(endpoint, 'wap', 'windows')
     assert info.value.details['option'] == 'endpoint'
+
+
+# The admin API endpoint and the sign-in site share one https check; each says why in its own words.
+@pytest.mark.parametrize('endpoint, api_says, sign_in_says', [
+    ('', 'endpoint is required: the https URL of the WAP admin API, e.g. https://wap.contoso.com:30004',
+     'endpoint is required: the https URL of the WAP authentication site, e.g. https://wap.contoso.com:30072'),
+    ('wap.contoso.com', "endpoint 'wap.contoso.com' is not a URL: write it as https://wap.contoso.com (port 30004 when"
+     " none is given)", "endpoint 'wap.contoso.com' is not a URL: write it as https://wap.contoso.com"),
+    ('http://wap.contoso.com', "endpoint 'http://wap.contoso.com' must use https (the WAP admin API is served over TLS"
+     " on port 30004)", "endpoint 'http://wap.contoso.com' must use https: the password or Windows sign-in must not"
+     " cross the network in clear text"),
+    ('https://u:p@wap.contoso.com', 'endpoint must not contain a user name or password; pass the token with the token'
+     ' option', 'endpoint must not contain a user name or password; use the username and password options'),
+    ('https://wap.contoso.com/a/../b', "endpoint 'https://wap.contoso.com/a/../b' has an invalid path",
+     "endpoint 'https://wap.contoso.com/a/../b' has an invalid path"),
+])
+def test_https_endpoint_messages_per_caller(endpoint, api_says, sign_in_says):
+    with pytest.raises(ValidationError) as api:
+        parse_endpoint(endpoint)
+    with pytest.raises(ValidationError) as sign_in:
+        token_url(endpoint, 'wap', 'windows')
+    assert (api.value.msg, sign_in.value.msg) == (api_says, sign_in_says)
 
 
 @pytest.mark.parametrize('username,password,option', [
