@@ -11,14 +11,23 @@ class ModuleDocFragment:
 options:
   auth_source:
     description:
-      - How to sign in to Microsoft Entra ID.
+      - How to sign in to Microsoft Entra ID, and which sign-in options count.
+      - Any value other than V(auto) names the source to use; the credential options that belong to the other
+        sources (O(secret), O(x509_certificate_path) and O(x509_certificate_password), O(federated_token_file),
+        O(access_token), O(profile)) are then ignored, never sent and never refused. This lets a task choose its
+        own sign-in over the one a play sets with C(module_defaults).
       - V(auto) takes the first source that is configured, in this order, and never probes the network to
-        find one. Explicit options (O(access_token), O(secret) or O(x509_certificate_path)); the environment
-        (E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET), or E(AZURE_CLIENT_CERTIFICATE_PATH)); the credentials file
-        C(~/.azure/credentials) section named by O(profile); workload identity (O(federated_token_file) or
-        E(AZURE_FEDERATED_TOKEN_FILE)); managed identity when E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set;
+        find one. Explicit options first (O(secret), O(x509_certificate_path), O(access_token),
+        O(federated_token_file) or O(profile)); giving two of them fails naming both, since nothing says which
+        was meant; set O(auth_source) to choose. Then the environment (E(AZURE_SECRET) or
+        E(AZURE_CLIENT_SECRET), else E(AZURE_CLIENT_CERTIFICATE_PATH)); the credentials file
+        C(~/.azure/credentials) section named by E(AZURE_PROFILE) or C(default); workload identity through
+        E(AZURE_FEDERATED_TOKEN_FILE); managed identity when E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set;
         the Azure CLI when C(az) is on E(PATH).
-      - V(env) reads a client secret or certificate from the environment variables named above.
+      - V(secret) signs in as O(client_id) with O(secret), else with E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET).
+      - V(certificate) signs in as O(client_id) with O(x509_certificate_path), else with
+        E(AZURE_CLIENT_CERTIFICATE_PATH).
+      - V(env) reads a client secret or certificate from the environment variables only.
       - V(credential_file) reads the O(profile) section of C(~/.azure/credentials) (keys C(client_id),
         C(secret), C(tenant), optional C(subscription_id) and C(cloud_environment)).
       - V(workload_identity) exchanges an OIDC token file (GitHub Actions, GitLab, Kubernetes) for an Entra
@@ -26,9 +35,10 @@ options:
       - V(msi) uses the managed identity of the Azure host (O(client_id) selects a user-assigned identity).
       - V(cli) uses the signed-in Azure CLI through azure-identity (the Azure CLI itself is not imported).
       - V(access_token) sends O(access_token) as it is, without signing in.
+      - O(client_id), O(tenant) and the cloud and connection options are shared by every source.
     type: str
     default: auto
-    choices: [auto, env, credential_file, workload_identity, msi, cli, access_token]
+    choices: [auto, secret, certificate, env, credential_file, workload_identity, msi, cli, access_token]
   client_id:
     description:
       - Application (client) ID of the service principal that signs in.

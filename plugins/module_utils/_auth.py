@@ -22,7 +22,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthE
 from ansible_collections.azmon.metrics.plugins.module_utils._http import TokenSource
 from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as token_claims
 
-AUTH_SOURCES = ('auto', 'env', 'credential_file', 'workload_identity', 'msi', 'cli', 'access_token')
+AUTH_SOURCES = ('auto', 'secret', 'certificate', 'env', 'credential_file', 'workload_identity', 'msi', 'cli', 'access_token')
 DEFAULT_CREDENTIAL_FILE = '~/.azure/credentials'
 
 # Environment variables, azure.azcollection's name first, azure-identity's second.
@@ -48,6 +48,22 @@ ENV_NAMES = {
 TRUE_WORDS = ('1', 'true', 'yes', 'on')
 FALSE_WORDS = ('0', 'false', 'no', 'off')
 MSI_ENV = ('IDENTITY_ENDPOINT', 'MSI_ENDPOINT')
+# The options that belong to one sign-in source; an auth_source other than auto ignores those of the others.
+SOURCE_OPTIONS = {
+    'secret': ('secret',),
+    'certificate': ('x509_certificate_path', 'x509_certificate_password'),
+    'credential_file': ('profile',),
+    'workload_identity': ('federated_token_file',),
+    'access_token': ('access_token',),
+}
+# The options that choose their source when auth_source=auto (in the order messages name them).
+EXPLICIT_OPTIONS = {
+    'secret': 'secret',
+    'x509_certificate_path': 'certificate',
+    'access_token': 'access_token',
+    'federated_token_file': 'workload_identity',
+    'profile': 'credential_file',
+}
 
 
 class AuthPlan:
@@ -123,21 +139,34 @@ def read_credential_file(path, profile):
 def resolve_auth(params, environ=None, credential_file=DEFAULT_CREDENTIAL_FILE, which=shutil.which):
     """Choose the sign-in described by ``params`` (module options), ``environ`` and the credentials file.
 
-    Raises ``ConfigError`` naming the options when they contradict each other
-    or are incomplete.  Does no network call.
+    Precedence: an ``auth_source`` other than ``auto`` names the source, and
+    the credential options of every other source are ignored.  ``auto`` takes
+    the credential option given (two of them are refused, naming both), else
+    the environment, the credentials file, a federated token file named by the
+    environment, a managed identity, the Azure CLI.  Raises ``ConfigError``
+    naming the options when they contradict each other or are incomplete.
+    Does no network call.
     """
     environ = os.environ if environ is None else environ
     p = {k: (v if v != '' else None) for k, v in params.items()}
     source = p.get('auth_source') or 'auto'
     if source not in AUTH_SOURCES:
         raise ConfigError('auth_source: %r is not one of %s' % (source, ', '.join(AUTH_SOURCES)), option='auth_source')
-    _check_explicit(p, source)
+    if source == 'auto':
+        chosen = _explicit_source(p)
+    else:
+        chosen = source
+        # The options of the other sources are not used; dropping them keeps them out of every later decision.
+        for other, options in SOURCE_OPTIONS.items():
+            if other != source:
+                for name in options:
+                    p[name] = None
 
     profile_name = p.get('profile') or _env(environ, 'profile') or 'default'
     profile = None
-    if source in ('auto', 'credential_file'):
+    if chosen in ('auto', 'credential_file'):
         profile = read_credential_file(credential_file, profile_name)
-        if profile is None and (p.get('profile') or source == 'credential_file'):
+        if profile is None and chosen == 'credential_file':
             raise ConfigError("profile: no section [%s] in the credentials file %s" % (profile_name, credential_file),
                               option='profile')
 
@@ -164,69 +193,71 @@ def resolve_auth(params, environ=None, credential_file=DEFAULT_CREDENTIAL_FILE, 
         return AuthPlan(kind, origin, cloud, disable_instance_discovery=bool(p.get('disable_instance_discovery'))
                         or env_flag(environ, 'disable_instance_discovery'), **kw)
 
-    if source == 'access_token' or (source == 'auto' and p.get('access_token')):
+    if chosen == 'access_token':
         if not p.get('access_token'):
             raise ConfigError('auth_source=access_token needs the access_token option', option='access_token')
         return plan('access_token', 'options', access_token=p['access_token'])
-    if source == 'msi':
+    if chosen == 'msi':
         return plan('msi', 'options', client_id=p.get('client_id'))
-    if source == 'cli':
+    if chosen == 'cli':
         return plan('cli', 'options', tenant=p.get('tenant'))
-    if source == 'auto' and (p.get('secret') or p.get('x509_certificate_path')):
-        return _service_principal(plan, p, environ, 'options', p)
-    if source in ('auto', 'env'):
+    if chosen in ('secret', 'certificate'):
+        option = 'secret' if chosen == 'secret' else 'x509_certificate_path'
+        if p.get(option):
+            return _service_principal(plan, p, environ, 'options', p)
+        env_creds = {option: _env(environ, option)}
+        if chosen == 'certificate':
+            env_creds['x509_certificate_password'] = p.get('x509_certificate_password')
+        if not env_creds[option]:
+            raise ConfigError('auth_source=%s needs the %s option (or %s)'
+                              % (chosen, option, ' or '.join(ENV_NAMES[option])), option=option)
+        return _service_principal(plan, p, environ, 'environment', env_creds)
+    if chosen in ('auto', 'env'):
         env_creds = {k: _env(environ, k) for k in ('secret', 'x509_certificate_path', 'x509_certificate_password')}
         if env_creds['secret'] or env_creds['x509_certificate_path']:
             return _service_principal(plan, p, environ, 'environment', env_creds)
-        if source == 'env':
+        if chosen == 'env':
             raise ConfigError('auth_source=env: set AZURE_CLIENT_ID, AZURE_TENANT (or AZURE_TENANT_ID) and either'
                               ' AZURE_SECRET (or AZURE_CLIENT_SECRET) or AZURE_CLIENT_CERTIFICATE_PATH')
     if profile is not None:
         return _from_profile(plan, profile, profile_name, credential_file)
-    if source in ('auto', 'workload_identity'):
-        token_file = p.get('federated_token_file') or _env(environ, 'federated_token_file')
-        if token_file:
-            client_id, tenant = _identity(p, environ, 'workload identity')
-            return plan('workload_identity', 'options' if p.get('federated_token_file') else 'environment',
-                        client_id=client_id, tenant=tenant, token_file=token_file)
-        if source == 'workload_identity':
-            raise ConfigError('auth_source=workload_identity needs federated_token_file (or AZURE_FEDERATED_TOKEN_FILE),'
-                              ' client_id and tenant', option='federated_token_file')
+    token_file = p.get('federated_token_file') or _env(environ, 'federated_token_file')
+    if token_file:
+        client_id, tenant = _identity(p, environ, 'workload identity')
+        return plan('workload_identity', 'options' if p.get('federated_token_file') else 'environment',
+                    client_id=client_id, tenant=tenant, token_file=token_file)
+    if chosen == 'workload_identity':
+        raise ConfigError('auth_source=workload_identity needs federated_token_file (or AZURE_FEDERATED_TOKEN_FILE),'
+                          ' client_id and tenant', option='federated_token_file')
     if any(environ.get(name) for name in MSI_ENV):
         return plan('msi', 'environment (%s)' % '/'.join(n for n in MSI_ENV if environ.get(n)), client_id=p.get('client_id'))
     if which('az'):
         return plan('cli', 'Azure CLI found on PATH', tenant=p.get('tenant'))
     raise ConfigError(
-        'No Azure credentials found. auth_source=auto looked for: the secret, x509_certificate_path or access_token'
-        ' options; AZURE_SECRET/AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH in the environment; profile'
-        ' [%s] in %s; AZURE_FEDERATED_TOKEN_FILE; IDENTITY_ENDPOINT/MSI_ENDPOINT; the az command. On an Azure VM'
-        ' with a managed identity set auth_source=msi.' % (profile_name, credential_file), option='auth_source')
+        'No Azure credentials found. auth_source=auto looked for: the secret, x509_certificate_path, access_token or'
+        ' federated_token_file options; AZURE_SECRET/AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH in the'
+        ' environment; profile [%s] in %s; AZURE_FEDERATED_TOKEN_FILE; IDENTITY_ENDPOINT/MSI_ENDPOINT; the az command.'
+        ' On an Azure VM with a managed identity set auth_source=msi.' % (profile_name, credential_file),
+        option='auth_source')
 
 
-def _check_explicit(p, source):
-    """Reject option combinations that name two sign-in sources or leave one incomplete."""
-    given = [k for k in ('secret', 'x509_certificate_path', 'access_token', 'federated_token_file') if p.get(k)]
+def _explicit_source(p):
+    """The source that ``auth_source=auto`` takes from the credential options, or ``'auto'`` when none is given.
+
+    Two credential options of different sources are ambiguous and refused, naming both: a play's
+    ``module_defaults`` may set one of them, and ``auth_source`` then says which to use.
+    """
+    given = [name for name in EXPLICIT_OPTIONS if p.get(name)]
     if len(given) > 1:
-        raise ConfigError('%s are different sign-in sources; give only one of them' % ' and '.join(given),
+        raise ConfigError('%s are different sign-in sources; give only one of them, or choose one with auth_source'
+                          ' (for example when a play\'s module_defaults set the other)' % ' and '.join(given),
                           options=given)
     if p.get('x509_certificate_password') and not p.get('x509_certificate_path'):
         raise ConfigError('x509_certificate_password is set but x509_certificate_path is not',
                           option='x509_certificate_password')
-    allowed = {
-        'auto': set(given),
-        'env': set(),
-        'credential_file': set(),
-        'workload_identity': {'federated_token_file'},
-        'msi': set(),
-        'cli': set(),
-        'access_token': {'access_token'},
-    }[source]
-    extra = [k for k in given if k not in allowed]
-    if extra:
-        raise ConfigError('auth_source=%s does not use %s; remove it or set auth_source=auto'
-                          % (source, ', '.join(extra)), option='auth_source')
-    if p.get('profile') and source not in ('auto', 'credential_file'):
-        raise ConfigError('profile is only used with auth_source=credential_file or auto', option='profile')
+    if not given:
+        return 'auto'
+    return EXPLICIT_OPTIONS[given[0]]
 
 
 def _identity(p, environ, what):

@@ -296,13 +296,15 @@ def test_access_token():
     ({'secret': 's', 'client_id': 'c'}, ['tenant']),
     ({'secret': 's', 'access_token': 'a'}, ['secret and access_token']),
     ({'secret': 's', 'x509_certificate_path': '/p', 'client_id': 'c', 'tenant': 't'}, ['secret and x509_certificate_path']),
-    ({'federated_token_file': '/f', 'secret': 's'}, ['secret and federated_token_file']),
+    ({'federated_token_file': '/f', 'secret': 's'}, ['secret and federated_token_file', 'auth_source']),
+    ({'profile': 'p', 'secret': 's', 'client_id': 'c', 'tenant': 't'}, ['secret and profile']),
+    ({'access_token': 'a', 'federated_token_file': '/f'}, ['access_token and federated_token_file']),
+    ({'auth_source': 'secret', 'client_id': 'c', 'tenant': 't'}, ['auth_source=secret', 'AZURE_SECRET']),
+    ({'auth_source': 'certificate', 'client_id': 'c', 'tenant': 't', 'secret': 's'},
+     ['auth_source=certificate', 'x509_certificate_path']),
+    ({'auth_source': 'env', 'secret': 's'}, ['auth_source=env', 'AZURE_SECRET']),
     ({'x509_certificate_password': 'pw', 'client_id': 'c', 'tenant': 't'}, ['x509_certificate_password', 'x509_certificate_path']),
-    ({'auth_source': 'msi', 'secret': 's'}, ['auth_source=msi', 'secret']),
-    ({'auth_source': 'cli', 'access_token': 'a'}, ['auth_source=cli', 'access_token']),
-    ({'auth_source': 'env', 'secret': 's'}, ['auth_source=env', 'secret']),
     ({'auth_source': 'access_token'}, ['access_token option']),
-    ({'auth_source': 'msi', 'profile': 'p'}, ['profile']),
     ({'cloud_environment': 'Mars'}, ['cloud_environment', 'Mars', 'AzureCloud']),
     ({'access_token': 'a', 'authority_host': 'http://login.example'}, ['authority_host', 'https']),
     ({'access_token': 'a', 'arm_endpoint': 'ftp://x'}, ['arm_endpoint', 'https']),
@@ -313,6 +315,55 @@ def test_bad_combinations_fail_before_network(params, words):
         resolve(params)
     for word in words:
         assert word in exc.value.msg
+
+
+# An auth_source other than auto names the source; the credential options of the other sources (a play's
+# module_defaults, say) are ignored, and none of their secrets is in the plan.
+@pytest.mark.parametrize('params, expected', [
+    ({'auth_source': 'msi', 'secret': 's', 'profile': 'p'}, ('msi', 'options', None, [])),
+    ({'auth_source': 'cli', 'access_token': 'a', 'tenant': TENANT}, ('cli', 'options', None, [])),
+    ({'auth_source': 'access_token', 'access_token': 'a', 'secret': 's', 'federated_token_file': '/f'},
+     ('access_token', 'options', None, ['a'])),
+    ({'auth_source': 'workload_identity', 'federated_token_file': '/f', 'secret': 's', 'access_token': 'a',
+      'x509_certificate_path': '/c', 'x509_certificate_password': 'pw', 'client_id': CLIENT, 'tenant': TENANT},
+     ('workload_identity', 'options', CLIENT, [])),
+    ({'auth_source': 'secret', 'secret': 's', 'federated_token_file': '/f', 'x509_certificate_path': '/c',
+      'x509_certificate_password': 'pw', 'access_token': 'a', 'profile': 'p', 'client_id': CLIENT, 'tenant': TENANT},
+     ('secret', 'options', CLIENT, ['s'])),
+    ({'auth_source': 'certificate', 'x509_certificate_path': '/c', 'x509_certificate_password': 'pw', 'secret': 's',
+      'client_id': CLIENT, 'tenant': TENANT}, ('certificate', 'options', CLIENT, ['pw'])),
+])
+def test_named_source_ignores_the_options_of_the_others(params, expected):
+    plan = resolve(params, {'AZURE_SECRET': 'env-secret'})
+    assert (plan.kind, plan.origin, plan.client_id, plan.secrets) == expected
+
+
+def test_named_client_secret_or_certificate_falls_back_to_the_environment():
+    env = {'AZURE_CLIENT_ID': 'env-client', 'AZURE_TENANT_ID': 'env-tenant', 'AZURE_CLIENT_SECRET': 'env-secret',
+           'AZURE_CLIENT_CERTIFICATE_PATH': '/env/cert.pem', 'AZURE_CLIENT_CERTIFICATE_PASSWORD': 'env-pw'}
+    plan = resolve({'auth_source': 'secret', 'federated_token_file': '/f'}, env)
+    assert (plan.kind, plan.origin, plan.client_id, plan.tenant, plan.secret) == (
+        'secret', 'environment', 'env-client', 'env-tenant', 'env-secret')
+    plan = resolve({'auth_source': 'certificate', 'secret': 's'}, env)
+    assert (plan.kind, plan.origin, plan.certificate_path, plan.certificate_password, plan.secret) == (
+        'certificate', 'environment', '/env/cert.pem', 'env-pw', None)
+
+
+def test_explicit_option_beats_the_environment_and_the_credentials_file(cred_file):
+    env = {'AZURE_CLIENT_ID': 'env-client', 'AZURE_TENANT': 'env-tenant', 'AZURE_SECRET': 'env-secret'}
+    plan = resolve({'federated_token_file': '/tmp/oidc', 'client_id': CLIENT}, env, cred_file)
+    assert (plan.kind, plan.origin, plan.token_file, plan.client_id, plan.tenant, plan.secrets) == (
+        'workload_identity', 'options', '/tmp/oidc', CLIENT, 'env-tenant', [])
+    plan = resolve({'profile': 'gov'}, env, cred_file)
+    assert (plan.kind, plan.client_id, plan.secret) == ('secret', 'gov-client', 'gov-secret')
+
+
+def test_two_credential_options_name_both_and_auth_source():
+    with pytest.raises(ConfigError) as exc:
+        resolve({'secret': 's', 'federated_token_file': '/f', 'client_id': CLIENT, 'tenant': TENANT})
+    assert exc.value.msg == ('secret and federated_token_file are different sign-in sources; give only one of them, or'
+                             " choose one with auth_source (for example when a play's module_defaults set the other)")
+    assert exc.value.details['options'] == ['secret', 'federated_token_file']
 
 
 def test_unknown_cloud_from_environment_names_the_variable():
