@@ -25,7 +25,8 @@ How long a row stays:
 - a row whose key names its minute goes ``MINUTE_ROW_SECONDS`` (two hours) after that minute.  Such a
   series-minute can never be sent again once it has left the ingestion window: validation refuses a point older
   than 19 minutes before anything is sent (a rerun with an old time fails, naming the time and the window), the
-  sender gives a request up 20 minutes after its oldest minute, and Azure refuses anything older than 30 minutes.
+  sender gives a request up 20 minutes after its oldest minute, and Azure Monitor refuses custom metrics older
+  than 30 minutes.
   The 90 minutes beyond Azure's limit are margin for clocks: a pruning host whose clock runs ahead, or a clock
   stepped by NTP.  So the ledger holds about two hours of minute rows, however many runs wrote it.
 - any other row (a ``dedupe_key`` may come back at any time) stays for the retention given to ``prune``

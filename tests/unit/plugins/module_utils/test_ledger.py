@@ -9,12 +9,13 @@ import os
 import sqlite3
 import stat
 import subprocess
+import datetime
 import sys
 import time
 
 import pytest
 
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     DELIVERED,
     PENDING,
@@ -24,6 +25,7 @@ from ansible_collections.azmon.metrics.plugins.module_utils._ledger import (
     owner_alive,
     owner_id,
 )
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 
 
 def never_abandoned(owner, started):
@@ -312,4 +314,27 @@ def test_an_unknown_state_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match='sent'):
         ledger.mark(['a'], 'sent')
     assert ledger.lookup(['a']) == {}
+    ledger.close()
+
+
+def test_a_series_minute_whose_row_is_gone_can_never_be_sent_again(tmp_path):
+    """Why a minute row may go two hours after its minute: long before that, the same point is refused before
+    anything is sent or looked up, with an error naming the time and the window."""
+    now = datetime.datetime(2025, 12, 3, 21, 0, 30, tzinfo=datetime.timezone.utc)
+    entry = {'metric': 'Load', 'value': 1, 'namespace': 'App', 'time': '2025-12-03T20:40:00Z'}
+    clock = Clock(now.timestamp())
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'), clock=clock)
+    (point,) = build_points([dict(entry, time='2025-12-03T20:42:00Z')], '/subscriptions/s/r', now=now)
+    assert point.key.endswith('@1764794520')                     # 20:42:00Z, the minute the ledger reads
+    ledger.mark([point.key], 'delivered')
+    clock.now = now.timestamp() + 7200 - 18 * 60 + 1               # two hours after 20:42
+    ledger.prune(30 * 86400)
+    assert ledger.lookup([point.key]) == {}
+    with pytest.raises(ValidationError) as caught:
+        build_points([dict(entry, time='2025-12-03T20:42:00Z')], '/subscriptions/s/r',
+                     now=datetime.datetime.fromtimestamp(clock.now, datetime.timezone.utc))
+    assert 'time 2025-12-03T20:42:00Z is outside the ingestion window' in caught.value.msg
+    # already 20 minutes after its minute, that time was refused
+    with pytest.raises(ValidationError, match='outside the ingestion window'):
+        build_points([entry], '/subscriptions/s/r', now=now + datetime.timedelta(minutes=1))
     ledger.close()
