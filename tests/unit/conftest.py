@@ -139,6 +139,55 @@ def emu(emulator):
     return emulator
 
 
+class EmulatorClients:
+    """The collection's ARM and Graph clients on the emulator, signed in as one of its seed's principals."""
+
+    AUDIENCES = {'arm': 'https://management.azure.com/', 'graph': 'https://graph.microsoft.com'}
+
+    def __init__(self, emu, clock):
+        self.emu = emu
+        self.clock = clock
+
+    def token(self, handle, service):
+        """A TokenSource with a token the emulator minted for the seed's ``handle`` and ``service`` (arm, graph)."""
+        from ansible_collections.azmon.metrics.plugins.module_utils._http import TokenSource  # pylint: disable=import-outside-toplevel
+
+        value = self.emu.admin('POST', '/_admin/tokens/access', {'principal': handle, 'audience': self.AUDIENCES[service]})
+
+        class Minted(TokenSource):
+            def token(self):
+                return value['token']
+
+            def refresh(self):
+                pass
+
+        return Minted()
+
+    def _client(self, cls, service, handle):
+        # pylint: disable=import-outside-toplevel
+        from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, RetryPolicy
+        from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
+        http = HttpClient(ca_path=self.emu.info['ca_bundle'], retry=RetryPolicy(sleep=lambda s: None), timeout=10)
+        return cls(http, self.emu.info[service], self.token(handle, service), wait=Wait(sleep=self.clock.sleep, clock=self.clock))
+
+    def arm(self, handle='admin'):
+        from ansible_collections.azmon.metrics.plugins.module_utils._arm import ArmClient  # pylint: disable=import-outside-toplevel
+        return self._client(ArmClient, 'arm', handle)
+
+    def graph(self, handle='admin'):
+        from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient  # pylint: disable=import-outside-toplevel
+        return self._client(GraphClient, 'graph', handle)
+
+
+@pytest.fixture
+def emu_clients(emu, fake_clock, monkeypatch):
+    """``emu_clients.arm(handle)`` / ``.graph(handle)``: clients on the reset emulator (``.emu``) signed in as the seed's
+    ``handle`` (default admin), waiting on ``fake_clock`` (``.clock``); ``.token(handle, service)`` a TokenSource."""
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):   # they would override the emulator's CA in requests
+        monkeypatch.delenv(name, raising=False)
+    return EmulatorClients(emu, fake_clock)
+
+
 class FakeClock:
     """A clock for code that takes ``clock`` and ``sleep``: it moves only when slept on (or when a test sets ``now``)."""
 

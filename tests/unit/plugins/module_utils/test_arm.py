@@ -57,23 +57,11 @@ class StaticToken(TokenSource):
         pass
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def arm(server, token=None, clock=None):
-    clock = clock or Clock()
+    """An ArmClient on the scripted server; its waits go to ``clock`` (conftest's fake_clock), else nowhere."""
     http = HttpClient(retry=RetryPolicy(sleep=lambda s: None), timeout=5)
-    return ArmClient(http, server.url + '/', token or StaticToken(), wait=Wait(sleep=clock.sleep, clock=clock))
+    wait = Wait(sleep=clock.sleep, clock=clock) if clock else Wait(sleep=lambda seconds: None)
+    return ArmClient(http, server.url + '/', token or StaticToken(), wait=wait)
 
 
 def doc(scope, principal=PRINCIPAL, role=MMP, name=None, principal_type='ServicePrincipal'):
@@ -200,8 +188,8 @@ def test_409_with_another_code_is_not_role_assignment_exists(scripted_server):
     assert not isinstance(info.value, RoleAssignmentExists)
 
 
-def test_principal_not_found_is_retried_with_backoff(scripted_server):
-    clock = Clock()
+def test_principal_not_found_is_retried_with_backoff(scripted_server, fake_clock):
+    clock = fake_clock
     scripted_server.script = [(400, {}, error('PrincipalNotFound'))] * 3 + [(201, {}, doc(VM_ID))]
     client = arm(scripted_server, clock=clock)
     _created, was_created = client.create_role_assignment(VM_ID, assignment_name(VM_ID, PRINCIPAL, MMP), ROLE_ID,
@@ -212,8 +200,8 @@ def test_principal_not_found_is_retried_with_backoff(scripted_server):
     assert len(scripted_server.requests) == 4
 
 
-def test_principal_not_found_gives_up_at_the_deadline(scripted_server):
-    clock = Clock()
+def test_principal_not_found_gives_up_at_the_deadline(scripted_server, fake_clock):
+    clock = fake_clock
     scripted_server.script = [(400, {}, error('PrincipalNotFound'))] * 10
     with pytest.raises(PrincipalNotFound) as info:
         arm(scripted_server, clock=clock).create_role_assignment(
@@ -226,8 +214,8 @@ def test_principal_not_found_gives_up_at_the_deadline(scripted_server):
     assert info.value.details['principal_id'] == PRINCIPAL
 
 
-def test_principal_not_found_without_wait_fails_at_once(scripted_server):
-    clock = Clock()
+def test_principal_not_found_without_wait_fails_at_once(scripted_server, fake_clock):
+    clock = fake_clock
     scripted_server.script = [(400, {}, error('PrincipalNotFound'))]
     with pytest.raises(PrincipalNotFound):
         arm(scripted_server, clock=clock).create_role_assignment(
@@ -351,23 +339,11 @@ NOBODY = 'c0000004-0000-4000-8000-000000000004'      # the seed's principal with
 PUBLISHER = 'c0000003-0000-4000-8000-000000000003'   # another of the seed's principals
 
 
-def emulator_client(emu, handle='admin'):
-    """An ArmClient on the emulator, signed in as the seed's ``handle``; ``.clock`` records the waits."""
-    token = emu.admin('POST', '/_admin/tokens/access', {'principal': handle, 'audience': 'https://management.azure.com/'})
-    http = HttpClient(ca_path=emu.info['ca_bundle'], retry=RetryPolicy(sleep=lambda s: None), timeout=10)
-    clock = Clock()
-    client = ArmClient(http, emu.info['arm'], StaticToken(token['token']), wait=Wait(sleep=clock.sleep, clock=clock))
-    client.clock = clock
-    return client
-
-
 @pytest.fixture
-def live(emu, monkeypatch):
-    """The admin's (Owner of the subscription) ArmClient on a freshly reset emulator."""
-    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
-        monkeypatch.delenv(name, raising=False)
-    client = emulator_client(emu)
-    client.emu = emu
+def live(emu_clients):
+    """The admin's (Owner of the subscription) ArmClient on a freshly reset emulator; ``.clock`` records its waits."""
+    client = emu_clients.arm()
+    client.emu, client.clock = emu_clients.emu, emu_clients.clock
     return client
 
 
@@ -466,8 +442,8 @@ def test_present_put_200_is_unchanged(live):
     assert out['before'] == out['after']
 
 
-def test_present_errors_pass_through(live):
-    reader = emulator_client(live.emu, 'reader')     # may read role assignments, not write them
+def test_present_errors_pass_through(live, emu_clients):
+    reader = emu_clients.arm('reader')     # may read role assignments, not write them
     with pytest.raises(AuthorizationFailed):
         ensure_present(reader, parse_scope(VM_ID), NOBODY)
 

@@ -17,7 +17,7 @@ import requests
 from ansible_collections.azmon.metrics.plugins.module_utils import _app_credentials
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ServiceError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._graph import GraphClient
-from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, RetryPolicy, TokenSource
+from ansible_collections.azmon.metrics.plugins.module_utils._http import HttpClient, RetryPolicy
 from ansible_collections.azmon.metrics.plugins.module_utils._wait import Wait
 from ansible_collections.azmon.metrics.plugins.modules import service_principal
 from ansible_collections.azmon.metrics.plugins.module_utils._registration import (
@@ -30,28 +30,12 @@ GH = 'https://token.actions.githubusercontent.com'
 UTC = datetime.timezone.utc
 
 
-class StaticToken(TokenSource):
-    def __init__(self, value):
-        self.value = value
-
-    def token(self):
-        return self.value
-
-    def refresh(self):
-        pass
-
-
 @pytest.fixture
-def graph(emu, monkeypatch):
-    """A GraphClient on the emulator, signed in as the seed's admin (Application.ReadWrite.All); ``.emu`` is the
-    emulator and ``.slept`` the waits for Graph to catch up."""
-    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
-        monkeypatch.delenv(name, raising=False)
-    token = emu.admin('POST', '/_admin/tokens/access', {'principal': 'admin', 'audience': 'https://graph.microsoft.com'})
-    http = HttpClient(ca_path=emu.info['ca_bundle'], retry=RetryPolicy(sleep=lambda s: None), timeout=10)
-    slept = []
-    client = GraphClient(http, emu.info['graph'], StaticToken(token['token']), wait=Wait(sleep=slept.append))
-    client.emu, client.slept = emu, slept
+def graph(emu_clients):
+    """A GraphClient on the reset emulator, signed in as the seed's admin (Application.ReadWrite.All); ``.emu`` is the
+    emulator."""
+    client = emu_clients.graph()
+    client.emu = emu_clients.emu
     return client
 
 
@@ -379,7 +363,7 @@ def test_certificate_added_once_and_existing_ones_kept(graph, tmp_path):
     assert len(stored) == 2 and all(c.get('key') for c in stored)
 
 
-def test_certificate_not_added_when_graph_hides_an_existing_key(graph, tls_scripted_server):
+def test_certificate_not_added_when_graph_hides_an_existing_key(graph, emu_clients, tls_scripted_server):
     """Graph answering an existing certificate without its key: the emulator's Graph always gives it on $select,
     so its answers to the first run are replayed by the scripted server with the key left out."""
     pem1, dummy = make_pem('one')
@@ -391,7 +375,7 @@ def test_certificate_not_added_when_graph_hides_an_existing_key(graph, tls_scrip
     server.script = [(200, {}, app), (200, {}, graph.service_principal_by_app_id(first['app_id'])),
                      (200, {}, {'value': []}), (200, {}, {'id': app['id'], 'keyCredentials': hidden})]
     http = HttpClient(ca_path=server.ca_path, retry=RetryPolicy(sleep=lambda s: None), timeout=10)
-    replay = GraphClient(http, server.url, StaticToken('opaque-graph-token'), wait=Wait(sleep=lambda s: None))
+    replay = GraphClient(http, server.url, emu_clients.token('admin', 'graph'), wait=Wait(sleep=lambda s: None))
     with pytest.raises(ServiceError, match='would remove it'):
         run(replay, certificates=[{'content': pem2, 'path': None, 'display_name': None}])
     assert [r['method'] for r in server.requests] == ['GET'] * 4
