@@ -12,8 +12,8 @@ class ModuleDocFragment:
 options:
   metric:
     description:
-      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics) and
-        O(metrics_file).
+      - Name of the metric, for a single metric (1 to 256 characters). Mutually exclusive with O(metrics),
+        O(metrics_file) and O(metrics_src).
     type: str
   namespace:
     description:
@@ -73,9 +73,22 @@ options:
     description:
       - A file on the managed node holding the entries of O(metrics), as JSON (a list, or a mapping with a
         C(metrics) list), ndjson or JSON Lines (C(.ndjson), C(.jsonl), one entry a line) or YAML (C(.yml), C(.yaml)).
-      - For large batches this is much cheaper than O(metrics), which Ansible templates, copies and echoes entry by
-        entry.
-      - Mutually exclusive with O(metric) and O(metrics).
+      - For large batches this is much cheaper than O(metrics), which Ansible templates entry by entry; O(metrics_src)
+        is the same for a file on the controller.
+      - Mutually exclusive with O(metric), O(metrics) and O(metrics_src).
+    type: path
+  metrics_src:
+    description:
+      - A file on the controller holding the entries of O(metrics), in any format O(metrics_file) reads. The action
+        plugin copies it into the task's temporary folder on the managed node, where the module reads it as it reads
+        O(metrics_file); the copy goes with that folder.
+      - A relative path is looked up like the O(ansible.builtin.copy#module:src) of a copy task (the role's or
+        playbook's C(files) folder, then the playbook's folder).
+      - The way to emit thousands of entries kept on the controller. Given inline (O(metrics)), every entry is an
+        Ansible value, which ansible-core templates one by one before the task starts (about 0.1 ms an entry, ten
+        seconds for 100,000, whatever the module does), and loading a large list from a vars file costs even more; a
+        file passes through Ansible as one path.
+      - Mutually exclusive with O(metric), O(metrics) and O(metrics_file).
     type: path
   metrics:
     description:
@@ -83,7 +96,10 @@ options:
         C(namespace), C(dimensions), C(time), C(dedupe_key), and its value as exactly one of C(value), C(values),
         or C(min), C(max), C(sum) and C(count), with the meaning of the options of the same names.
       - Entries for the same series and minute are added together, as Azure would.
-      - Mutually exclusive with O(metric) and O(metrics_file).
+      - A list of more than 1000 entries goes to the managed node as a file in the task's temporary folder, read like
+        O(metrics_file), so that the module's arguments stay small; the result's C(invocation) then shows their number.
+        For much larger lists, see O(metrics_src).
+      - Mutually exclusive with O(metric), O(metrics_file) and O(metrics_src).
     type: list
     elements: dict
   dedupe:

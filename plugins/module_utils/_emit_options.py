@@ -34,6 +34,7 @@ ENTRY_ARGSPEC = {
     'dedupe_key': {'type': 'str', 'no_log': False},
     'metrics': {'type': 'list', 'elements': 'dict'},
     'metrics_file': {'type': 'path'},
+    'metrics_src': {'type': 'path'},
 }
 
 DELIVERY_ARGSPEC = {
@@ -45,7 +46,7 @@ DELIVERY_ARGSPEC = {
     'detail_limit': {'type': 'int', 'default': 100},
 }
 
-MUTUALLY_EXCLUSIVE = [('metric', 'metrics', 'metrics_file')]
+MUTUALLY_EXCLUSIVE = [('metric', 'metrics', 'metrics_file', 'metrics_src')]
 
 
 def emission_argspec(own):

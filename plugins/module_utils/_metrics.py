@@ -598,27 +598,28 @@ SINGLE_OPTIONS = ('metric', 'value', 'values', 'min', 'max', 'sum', 'count')
 
 
 def entries_from_options(params):
-    """The entries a task gives: ``metrics`` or ``metrics_file``, or the single metric of the top-level options."""
-    for option in ('metrics', 'metrics_file'):
-        if params[option] is None:
+    """The entries a task gives: ``metrics``, ``metrics_file`` or ``metrics_src`` (the action plugin's copy of a file
+    on the controller), or the single metric of the top-level options."""
+    for option in ('metrics', 'metrics_file', 'metrics_src'):
+        if params.get(option) is None:
             continue
         given = [name for name in SINGLE_OPTIONS if params[name] is not None]
         if given:
             raise ValidationError('%s cannot be combined with %s: put them in the entries' % (option, ', '.join(given)),
                                   option=option)
-        entries = params['metrics'] if option == 'metrics' else load_entries(params['metrics_file'])
+        entries = params['metrics'] if option == 'metrics' else load_entries(params[option], option=option)
         if not entries:
             raise ValidationError('%s must hold at least one entry' % option, option=option)
         return entries
     if params['metric'] is None:
-        raise ValidationError('give metric (one metric), metrics (a list of entries) or metrics_file', option='metric')
+        raise ValidationError('give metric (one metric), metrics (a list of entries), metrics_file or metrics_src',
+                              option='metric')
     return [{name: params[name] for name in SINGLE_OPTIONS if params[name] is not None}]
 
 
-def load_entries(path):
+def load_entries(path, option='metrics_file'):
     """Entries from a file: JSON (a list, or an object with a ``metrics`` list), ndjson/JSON Lines (``.ndjson``,
-    ``.jsonl``: one entry a line) or YAML (``.yml``, ``.yaml``)."""
-    option = 'metrics_file'
+    ``.jsonl``: one entry a line) or YAML (``.yml``, ``.yaml``); errors name ``option``."""
     try:
         with open(path, 'rb') as handle:
             raw = handle.read()

@@ -13,7 +13,9 @@ author: azmon.metrics maintainers (!UNKNOWN)
 description:
   - Sends custom metrics for one Azure resource to the regional ingestion endpoint
     (C(POST https://{region}.monitoring.azure.com{resourceId}/metrics)).
-  - One metric through O(metric), O(namespace), O(dimensions) and a value, or many through O(metrics).
+  - One metric through O(metric), O(namespace), O(dimensions) and a value, or many through O(metrics), a file on the
+    managed node (O(metrics_file)) or a file on the controller (O(metrics_src)). For tens of thousands of entries
+    use a file; inline entries are Ansible values, which ansible-core templates one by one before the task starts.
   - Everything is validated against the ingestion limits before anything is sent; if any entry is invalid,
     nothing is sent and the error names the entry (index and metric), the field and the rule.
   - Series are packed into as few requests as the limits allow (one document per metric, namespace, minute and
@@ -143,6 +145,13 @@ EXAMPLES = r'''
         max: 9.25
         sum: 31.0
         count: 6
+
+- name: Emit a large batch that a collector wrote on the controller (files/fleet-metrics.ndjson, one entry a line)
+  azmon.metrics.custom_metric_emit:
+    resource_id: "{{ vm_id }}"
+    region: eastus
+    namespace: Fleet
+    metrics_src: fleet-metrics.ndjson
 
 - name: Forward a value measured elsewhere once, however often this runs
   azmon.metrics.custom_metric_emit:
@@ -359,7 +368,7 @@ def run(module):
     location = _check_options(params)
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     region = normalize_region(params['region'])
-    # entries read from metrics_file are dropped one by one as they become points (metrics stays for the invocation)
+    # entries read from a file are dropped one by one as they become points (metrics stays for the invocation)
     points = build_points(entries_from_options(params), resource.id, defaults=entry_defaults(params),
                           consume=params['metrics'] is None)
     ctx = azure_context(module)

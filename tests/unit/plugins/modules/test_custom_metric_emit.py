@@ -167,6 +167,39 @@ def test_missing_metrics_file(run_main, server, emit_args, tmp_path):
     assert result['failed'] is True and 'metrics_file: cannot read' in result['msg']
 
 
+@pytest.mark.parametrize('content, words', [
+    ('- metric: a\n  value: 1\n- metric: b\n  values: [1, 2]\n', []),
+    ('- metric: [', ['metrics_src: ', 'not valid YAML']),
+    ('[]', ['metrics_src must hold at least one entry']),
+    ('- {metric: a, value: 1}\n- {metric: b, value: x}\n', ['metrics[1] (b): value must be a finite number']),
+])
+def test_metrics_src_is_read_like_metrics_file_under_its_own_name(run_main, server, emit_args, tmp_path, content,
+                                                                   words):
+    # on the managed node, metrics_src names the copy the action plugin made of the controller's file
+    path = tmp_path / 'copy.yml'
+    path.write_text(content)
+    result = run_main(custom_metric_emit, emit_args(metrics_src=str(path)))
+    if not words:
+        assert result['series_sent'] == 2
+        assert sorted(d['data']['baseData']['metric'] for d in documents(server)) == ['a', 'b']
+        return
+    assert result['failed'] is True
+    for word in words:
+        assert word in result['msg']
+    assert server.requests == []
+
+
+def test_metrics_src_goes_alone(run_main, server, emit_args, tmp_path):
+    path = tmp_path / 'm.json'
+    path.write_text('[{"metric": "a", "value": 1}]')
+    result = run_main(custom_metric_emit, emit_args(metrics_src=str(path), metrics_file=str(path)))
+    assert result['failed'] is True
+    assert 'mutually exclusive: metric|metrics|metrics_file|metrics_src' in result['msg']
+    result = run_main(custom_metric_emit, emit_args(metrics_src=str(path), value=3))
+    assert result['msg'] == 'metrics_src cannot be combined with value: put them in the entries'
+    assert server.requests == []
+
+
 def _bad_files(tmp_path):
     notpem = tmp_path / 'notpem.pem'
     notpem.write_text('hello')
