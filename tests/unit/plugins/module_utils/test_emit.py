@@ -1,75 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``Emission`` through a real ledger file and a fake sender that ingests what it is given, as Azure would.
-
-The sender is a stand-in for ``_ingest.Sender`` (whose HTTP side has its own tests): it adds every series-minute of
-a body it accepts to ``ingested``, so a test can tell what Azure would hold after a run and its reruns.
-"""
+"""``Emission`` through a real ledger file and the tests' stand-in sender (tests/unit/fake_sender.py), which
+ingests what it is given as Azure would, so a test can tell what Azure would hold after a run and its reruns."""
 
 from __future__ import annotations
 
 import collections
 import datetime
-import json
 
 import pytest
 
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, Outcome
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
+from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
 COUNTS = ('series_sent', 'series_would_send', 'series_skipped', 'series_unknown', 'series_unknown_skipped',
           'series_failed', 'series_not_sent', 'series_in_flight', 'series_not_recorded')
-
-
-class FakeSender:
-    """Ingests every body it accepts; ``script`` says what each send does instead:
-
-    ``'ok'``; ``'failed'`` (refused, nothing ingested); ``'unknown'`` (no answer, nothing ingested) or
-    ``'unknown-ingested'`` (no answer, but ingested); an exception instance, raised before the body is written;
-    ``('after', exception)``: raised after the body was written and ingested.  ``local`` is an exception that every
-    local step (signing in, reading files) raises.
-    """
-
-    def __init__(self, script=(), local=None):
-        self.script = list(script)
-        self.local = local
-        self.ingested = collections.Counter()
-        self.posts = 0
-        self.retries = 0
-        self.prepared = 0
-        self.in_doubt = False
-
-    def prepare(self):
-        self.prepared += 1
-        if self.local is not None:
-            raise self.local
-
-    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
-        self.in_doubt = False
-        if self.local is not None:
-            raise self.local
-        step = self.script.pop(0) if self.script else 'ok'
-        if isinstance(step, BaseException):
-            raise step  # pylint: disable=raising-bad-type
-        self.posts += 1
-        self.in_doubt = True
-        if step in ('ok', 'unknown-ingested') or isinstance(step, tuple):
-            for line in body.decode('utf-8').split('\n'):
-                doc = json.loads(line)
-                base = doc['data']['baseData']
-                for series in base['series']:
-                    self.ingested[(base['metric'], tuple(series.get('dimValues', ())), doc['time'])] += series['count']
-        if isinstance(step, tuple):
-            raise step[1]  # pylint: disable=raising-bad-type
-        self.in_doubt = False
-        state = {'ok': DELIVERED, 'failed': FAILED, 'unknown': UNKNOWN, 'unknown-ingested': UNKNOWN}[step]
-        return Outcome(state, 1, request_id='req-%d' % self.posts, status={'ok': 200, 'failed': 400}.get(step))
 
 
 def minute(offset):

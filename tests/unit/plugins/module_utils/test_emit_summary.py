@@ -10,28 +10,12 @@ import datetime
 import pytest
 
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, Outcome
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
+from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
-
-
-class Sender:
-    """Accepts every body."""
-
-    def __init__(self):
-        self.posts = 0
-        self.retries = 0
-        self.in_doubt = False
-
-    def prepare(self):
-        pass
-
-    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
-        self.posts += 1
-        return Outcome(DELIVERED, 1, request_id='req-%d' % self.posts, status=200)
 
 
 def entries(count):
@@ -52,13 +36,13 @@ def ledger(tmp_path):
 
 
 def test_a_first_run_says_how_many_series_went_out_in_how_many_requests(ledger):
-    result = emit(ledger, Sender(), entries(6)).run()
+    result = emit(ledger, FakeSender(), entries(6)).run()
     assert result['msg'] == '6 of 6 series sent in 1 request(s); 0 skipped (delivered before), 0 unknown'
 
 
 def test_a_rerun_says_everything_was_skipped(ledger):
-    emit(ledger, Sender(), entries(6)).run()
-    result = emit(ledger, Sender(), entries(6)).run()
+    emit(ledger, FakeSender(), entries(6)).run()
+    result = emit(ledger, FakeSender(), entries(6)).run()
     assert result['msg'] == '0 of 6 series sent in 0 request(s); 6 skipped (delivered before), 0 unknown'
     assert result['changed'] is False
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import datetime
-import json
 import os
 import tempfile
 import threading
@@ -21,9 +20,9 @@ import threading
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.azmon.metrics.plugins.module_utils import _emit
-from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, Outcome
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
+from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender
 
 # `make soak` sets AZMON_PROPERTY_SCALE (say 50) to try that many times more examples.
 SCALE = int(os.environ.get('AZMON_PROPERTY_SCALE') or 1)
@@ -31,28 +30,13 @@ SETTINGS = settings(max_examples=25 * SCALE, deadline=None, database=None)
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 
 
-class RecordingSender:
-    """Accepts every request and records the series (their Host dimension) it carried."""
+def host(metric, dim_values, time):  # pylint: disable=unused-argument
+    """What the senders count by here: the series' Host."""
+    return dim_values[0]
 
-    def __init__(self, sent, lock):
-        self.sent = sent
-        self.lock = lock
-        self.posts = 0
-        self.retries = 0
-        self.in_doubt = False
 
-    def prepare(self):
-        pass
-
-    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
-        self.posts += 1
-        hosts = []
-        for line in body.decode('utf-8').split('\n'):
-            for series in json.loads(line)['data']['baseData']['series']:
-                hosts.append(series['dimValues'][0])
-        with self.lock:
-            self.sent.extend(hosts)
-        return Outcome(DELIVERED, 1, request_id='r', status=200)
+def host_minute(metric, dim_values, time):  # pylint: disable=unused-argument
+    return dim_values[0], time
 
 
 def _points(hosts, now):
@@ -65,7 +49,7 @@ def _points(hosts, now):
        st.sampled_from([300, 700, 4096]))
 def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
     now = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
-    sent, lock = [], threading.Lock()
+    sent = collections.Counter()       # Host -> values delivered, by both senders
     results, errors = {}, []
     start = threading.Barrier(2)
     with tempfile.TemporaryDirectory() as folder:
@@ -77,7 +61,7 @@ def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
             try:
                 # two threads play two processes: each its own owner, and both alive
                 emission = _emit.Emission(_points(sorted(hosts), now), RID, 'https://x', ledger=ledger,
-                                          sender=RecordingSender(sent, lock), max_request_bytes=max_bytes,
+                                          sender=FakeSender(ingested=sent, key=host), max_request_bytes=max_bytes,
                                           in_flight_wait=0.0, detail_limit=1000, owner='host:%s' % name,
                                           is_abandoned=lambda owner, started: False)
                 start.wait()
@@ -94,7 +78,7 @@ def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
             thread.join()
     assert not errors, errors
     # every series once, whoever sent it
-    assert sorted(sent) == sorted('h%03d' % h for h in first | second)
+    assert sorted(sent.elements()) == sorted('h%03d' % h for h in first | second)
     for name, hosts in (('a', first), ('b', second)):
         result = results[name]
         statuses = {item['dimensions']['Host']: item['status'] for item in result['series']}
@@ -115,32 +99,10 @@ def test_two_racing_emissions_send_each_series_once(first, second, max_bytes):
 STEPS = ('ok', 'refused', 'error-before-body', 'unknown-ingested', 'unknown-lost')
 
 
-class FlakySender:
-    """Ingests every body it delivers into ``ingested`` (series-minute -> count), following ``steps``."""
-
-    def __init__(self, steps, ingested):
-        self.steps = list(steps)
-        self.ingested = ingested
-        self.posts = 0
-        self.retries = 0
-        self.in_doubt = False
-
-    def prepare(self):
-        pass
-
-    def send(self, url, body, content_type, deadline=None):  # pylint: disable=unused-argument
-        self.in_doubt = False
-        step = self.steps.pop(0) if self.steps else 'ok'
-        if step == 'error-before-body':
-            raise OSError('a local failure before the body was written')
-        self.posts += 1
-        if step in ('ok', 'unknown-ingested'):
-            for line in body.decode('utf-8').split('\n'):
-                doc = json.loads(line)
-                for series in doc['data']['baseData']['series']:
-                    self.ingested[(series['dimValues'][0], doc['time'])] += series['count']
-        state = {'ok': DELIVERED, 'refused': FAILED}.get(step, UNKNOWN)
-        return Outcome(state, 1, request_id='r%d' % self.posts, status={'ok': 200, 'refused': 400}.get(step))
+def script(steps):
+    """Those steps in the words of the tests' stand-in sender (tests/unit/fake_sender.py)."""
+    return [OSError('a local failure before the body was written') if step == 'error-before-body'
+            else {'refused': 'failed', 'unknown-lost': 'unknown'}.get(step, step) for step in steps]
 
 
 @st.composite
@@ -180,7 +142,8 @@ def test_every_series_minute_is_delivered_exactly_once_across_a_run_and_its_reru
         for number, steps in enumerate(runs + [[]]):
             ledger = Ledger(path)
             owner = 'host:%d' % number
-            emission = _emit.Emission(points, RID, 'https://x', ledger=ledger, sender=FlakySender(steps, ingested),
+            sender = FakeSender(script(steps), ingested=ingested, key=host_minute)
+            emission = _emit.Emission(points, RID, 'https://x', ledger=ledger, sender=sender,
                                       max_request_bytes=max_bytes, in_flight_wait=0.0, detail_limit=100000,
                                       owner=owner, is_abandoned=lambda who, started, me=owner: who != me)
             try:
