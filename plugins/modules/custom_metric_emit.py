@@ -308,6 +308,8 @@ payloads:
   elements: list
 '''
 
+import gc
+
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import ingestion_url, region_warning
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import (
@@ -364,6 +366,17 @@ def _explain_403(token_source, resource_id):
 
 
 def run(module):
+    # Every entry and point lives until the emission ends, and it makes no garbage cycles worth collecting: the
+    # cyclic collector would only walk hundreds of thousands of live objects again and again (a fifth of the CPU
+    # of a 100,000-series run that has nothing to send).
+    gc.disable()
+    try:
+        return _run(module)
+    finally:
+        gc.enable()
+
+
+def _run(module):
     params = module.params
     location = _check_options(params)
     resource = parse_resource_id(params['resource_id'], option='resource_id')
