@@ -209,6 +209,15 @@ def fake_clock():
 
 
 @pytest.fixture
+def ledger(tmp_path):
+    """A delivery ledger (SQLite) in tmp_path, closed after the test."""
+    from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger  # pylint: disable=import-outside-toplevel
+    book = Ledger(str(tmp_path / 'ledger.sqlite3'))
+    yield book
+    book.close()
+
+
+@pytest.fixture
 def closed_port():
     """A loopback port where nothing listens."""
     sock = socket.socket()

@@ -14,7 +14,9 @@ import collections
 import json
 import threading
 
+from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission
 from ansible_collections.azmon.metrics.plugins.module_utils._ingest import DELIVERED, FAILED, UNKNOWN, Outcome
+from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 
 
 _LOCK = threading.Lock()     # senders may share one Counter across threads
@@ -75,3 +77,11 @@ class FakeSender:
             with _LOCK:
                 for series in base['series']:
                     self.ingested[self.key(base['metric'], series.get('dimValues', ()), doc['time'])] += series['count']
+
+
+def emission(ledger, sender, items, resource_id, now, owner='host:1', dead=(), **kwargs):
+    """An ``Emission`` of ``items`` to ``resource_id`` (points built at ``now``) by ``owner``, for which the
+    processes ``dead`` have ended; it does not wait for series in flight."""
+    return Emission(build_points(items, resource_id, now=now), resource_id, 'https://ingest/metrics', ledger=ledger,
+                    sender=sender, owner=owner, is_abandoned=lambda who, started: who in dead, in_flight_wait=0.0,
+                    **kwargs)

@@ -11,11 +11,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
+from ansible_collections.azmon.metrics.plugins.module_utils._emit import EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger, LedgerError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
-from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender
+from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender, emission
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
@@ -45,12 +45,10 @@ def expected(hosts, minutes):
                                 for host in range(hosts) for offset in range(minutes)})
 
 
-def emit(ledger, sender, items, owner='host:1', dead=(), **kwargs):
-    """An emission by ``owner``, for which the processes ``dead`` have ended."""
+def emit(ledger, sender, items, **kwargs):
+    """An emission by host:1 (unless ``owner``) in 4 KiB requests; ``dead`` the processes that have ended."""
     kwargs.setdefault('max_request_bytes', 4096)
-    return Emission(build_points(items, RID, now=NOW), RID, 'https://ingest/metrics', ledger=ledger, sender=sender,
-                    owner=owner, is_abandoned=lambda who, started: who in dead, detail_limit=10000,
-                    in_flight_wait=0.0, **kwargs)
+    return emission(ledger, sender, items, RID, NOW, detail_limit=10000, **kwargs)
 
 
 def run(emission):
@@ -64,13 +62,6 @@ def run(emission):
 def assert_counts_add_up(result):
     assert sum(result[name] for name in COUNTS) == result['series_total']
     assert len([s for s in result['series'] if s['status'] is not None]) == result['series_total']
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    book = Ledger(str(tmp_path / 'ledger.sqlite3'))
-    yield book
-    book.close()
 
 
 # -- one dedupe_key, several minutes of a series, several requests -------------------------------------------------

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
-
-from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission
-from ansible_collections.azmon.metrics.plugins.module_utils._ledger import Ledger
-from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
-from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender
+from ansible_collections.azmon.metrics.tests.unit.fake_sender import FakeSender, emission
 
 RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
 NOW = datetime.datetime(2026, 11, 22, 10, 31, 17, tzinfo=datetime.timezone.utc)
@@ -24,15 +19,7 @@ def entries(count):
 
 
 def emit(ledger, sender, items, **kwargs):
-    return Emission(build_points(items, RID, now=NOW), RID, 'https://ingest/metrics', ledger=ledger, sender=sender,
-                    owner='host:1', is_abandoned=lambda who, started: False, in_flight_wait=0.0, **kwargs)
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    book = Ledger(str(tmp_path / 'ledger.sqlite3'))
-    yield book
-    book.close()
+    return emission(ledger, sender, items, RID, NOW, **kwargs)
 
 
 def test_a_first_run_says_how_many_series_went_out_in_how_many_requests(ledger):
