@@ -173,8 +173,8 @@ def test_missing_metrics_file(run_main, server, emit_args, tmp_path):
     ('[]', ['metrics_src must hold at least one entry']),
     ('- {metric: a, value: 1}\n- {metric: b, value: x}\n', ['metrics[1] (b): value must be a finite number']),
 ])
-def test_metrics_src_is_read_like_metrics_file_under_its_own_name(run_main, server, emit_args, tmp_path, content,
-                                                                   words):
+def test_metrics_src_is_read_like_metrics_file_under_its_own_name(run_main, server, emit_args, tmp_path,
+                                                                  content, words):
     # on the managed node, metrics_src names the copy the action plugin made of the controller's file
     path = tmp_path / 'copy.yml'
     path.write_text(content)
