@@ -338,3 +338,34 @@ def test_a_series_minute_whose_row_is_gone_can_never_be_sent_again(tmp_path):
     with pytest.raises(ValidationError, match='outside the ingestion window'):
         build_points([entry], '/subscriptions/s/r', now=now + datetime.timedelta(minutes=1))
     ledger.close()
+
+
+def _open_and_mark(path, worker):
+    ledger = Ledger(path)
+    key = '%032x@%d' % (worker + 1, MINUTE)
+    ledger.mark([key], 'delivered')
+    assert len(ledger.lookup(['%s@%d' % (DIGEST_A, MINUTE), key])) == 2
+    ledger.close()
+
+
+def test_runs_that_open_an_earlier_ledger_at_once_convert_it_once(tmp_path):
+    path = str(tmp_path / 'old.sqlite3')
+    _schema_1(path, MINUTE + 120)
+    ctx = multiprocessing.get_context('fork')
+    procs = [ctx.Process(target=_open_and_mark, args=(path, worker)) for worker in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    ledger = Ledger(path)
+    keys = ['%s@%d' % (DIGEST_A, MINUTE), '%s@%d' % (DIGEST_B, MINUTE), 'opaque-key']
+    keys += ['%032x@%d' % (worker + 1, MINUTE) for worker in range(4)]
+    assert {key: row[0] for key, row in ledger.lookup(keys).items()} == {
+        keys[0]: 'delivered', keys[1]: 'unknown', 'opaque-key': 'delivered', keys[3]: 'delivered',
+        keys[4]: 'delivered', keys[5]: 'delivered', keys[6]: 'delivered'}
+    ledger.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute('SELECT COUNT(*) FROM series').fetchone()[0] == 7
+    assert conn.execute('SELECT COUNT(*) FROM requests').fetchone()[0] == 1
+    conn.close()
