@@ -225,6 +225,13 @@ class ArmClient:
             ' ID or a client ID) in the tenant of the subscription.' % (SERVICE, principal_id, waited),
             principal_id=principal_id, waited=round(waited, 1))
 
+    def get_resource(self, resource_id, api_version):
+        """The document ARM returns for a resource (``GET {resource id}?api-version=...``); raises ``ServiceError``
+        as ARM answers (404 ``ResourceNotFound``, 403 ``AuthorizationFailed``...)."""
+        scope_id = resource_id.id if isinstance(resource_id, Scope) else parse_scope(resource_id).id
+        url = self.endpoint + quote_path(scope_id) + '?api-version=' + quote(api_version, safe='')
+        return self.http.request('GET', url, SERVICE, token=self.token, ok=(200,)).json() or {}
+
     def delete_role_assignment(self, scope, name):
         """DELETE the assignment named ``name`` at ``scope``; returns the deleted ``Assignment`` or ``None``."""
         url = self._assignments_url(scope, name)

@@ -387,9 +387,10 @@ class _Usual:
         self.now = now
         self.window = window
         self.seen = seen
-        self.heads = {}      # (metric, namespace, time, dedupe_key) -> (minute, dedupe_key) + key_parts, or False
+        # (metric, namespace, time, dedupe_key) -> (minute, dedupe_key, key_parts..., shapes), or False; shapes:
+        # dimension names as given -> (sorted names, getter of their values, _series_prefix())
+        self.heads = {}
         self.dims = {}       # dimension names as given -> (sorted names, getter of their values)
-        self.prefixes = {}   # (namespace, metric, sorted dimension names) -> _series_prefix()
         self.series = set()  # _series_text() of every point: the distinct series
 
     def point(self, index, entry):
@@ -426,13 +427,14 @@ class _Usual:
             merged = dict(self.default_dims)
             merged.update(dims)
             dims = merged
+        minute, dedupe_key, when, suffix, shapes = head
         given = tuple(dims)
-        shape = self.dims.get(given)
+        shape = shapes.get(given)
         if shape is None:
-            shape = self._dim_names(dims, given)
+            shape = self._shape(metric, namespace, dims, given, shapes)
             if shape is None:
                 return None
-        names, getter = shape
+        names, getter, prefix = shape
         values = getter(dims)
         valid = self.seen.names
         if not valid.issuperset(values):
@@ -441,18 +443,14 @@ class _Usual:
                     if type(text) is not str or _name_rule(text) is not None:  # pylint: disable=unidiomatic-typecheck
                         return None     # numbers become strings the thorough way; anything else is a problem
                     valid.add(text)
-        prefix_key = (namespace, metric, names)
-        prefix = self.prefixes.get(prefix_key)
-        if prefix is None:
-            prefix = self.prefixes[prefix_key] = _series_prefix(self.resource_id, namespace, metric, names)
         series = prefix + '\x1e'.join(values)
         self.series.add(series)
-        minute, dedupe_key, when, suffix = head
         return Point(index, namespace, metric, names, values, minute, dedupe_key, (value, value, value, 1),
                      _digest(series, when) + suffix)
 
     def _head(self, metric, namespace, time_value, dedupe_key):
-        """``(minute, dedupe_key, when, suffix)`` of entries with these fields when they are valid, else ``False``."""
+        """``(minute, dedupe_key, when, suffix, {})`` of entries with these fields when they are valid, else
+        ``False``."""
         if type(metric) is not str or type(namespace) is not str:  # pylint: disable=unidiomatic-typecheck
             return False
         if not isinstance(time_value, _USUAL_TIMES) or not isinstance(dedupe_key, _USUAL_KEYS_TYPES):
@@ -466,7 +464,19 @@ class _Usual:
         dedupe_key = _dedupe_key(dedupe_key, self.defaults, '', scratch)
         if not names_ok or minute is None or dedupe_key is _INVALID:
             return False
-        return (minute, dedupe_key) + self.seen.key_parts(minute, dedupe_key)
+        return (minute, dedupe_key) + self.seen.key_parts(minute, dedupe_key) + ({},)
+
+    def _shape(self, metric, namespace, dims, given, shapes):
+        """``(sorted names, getter, series prefix)`` for dimension names given in this order, remembered in
+        ``shapes`` once the names passed every rule; ``None`` otherwise."""
+        pair = self.dims.get(given)
+        if pair is None:
+            pair = self._dim_names(dims, given)
+            if pair is None:
+                return None
+        names, getter = pair
+        shape = shapes[given] = (names, getter, _series_prefix(self.resource_id, namespace, metric, names))
+        return shape
 
     def _dim_names(self, dims, given):
         """``(sorted names, getter)`` for dimension names given in this order, once they passed every rule."""
