@@ -1,15 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a module's ``main()`` in-process and return the JSON it would print; the emission modules' scripted server."""
+"""Run a module's ``main()`` in-process and return the JSON it would print; the emission modules' options for the
+emulator (tests/unit/conftest.py: ``emu``) and the scripted TLS server."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
-import time
 
 from unittest import mock
 
@@ -22,7 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 
 from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
 
-RID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
+# the emulator's seeded vm1 (tests/emulator/seed.json), in East US
+VM1 = '/subscriptions/1d2c3b4a-5e6f-4a8b-9c0d-e1f2a3b4c5d6/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1'
 
 
 class ModuleExit(Exception):
@@ -56,17 +56,11 @@ def run_main(capsys):
     return runner
 
 
-def _unsigned_jwt(claims):
-    def enc(doc):
-        return base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b'=').decode()
-    return '%s.%s.sig' % (enc({'alg': 'RS256', 'typ': 'JWT'}), enc(claims))
-
-
 @pytest.fixture
-def ingest_token():
-    """A ready ingestion access token of caller oid ``oid-123``, app ``app-456``; nothing checks its signature."""
-    return _unsigned_jwt({'aud': 'https://monitoring.azure.com/', 'oid': 'oid-123', 'appid': 'app-456',
-                          'exp': time.time() + 3600})
+def ingest_token(emu):
+    """An ingestion access token the emulator issued to its seed's publisher (Monitoring Metrics Publisher on
+    rg-demo)."""
+    return emu.admin('POST', '/_admin/tokens/access', {'principal': 'publisher', 'audience': 'https://monitoring.azure.com/'})['token']
 
 
 @pytest.fixture
@@ -78,11 +72,15 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def emit_args(server, ingest_token, tmp_path):
-    """``emit_args(**extra)``: custom_metric_emit options posting to ``server`` for RID in East US, ledger in tmp_path."""
+def emit_args(emu, ingest_token, tmp_path, monkeypatch):
+    """``emit_args(**extra)``: custom_metric_emit options for the reset emulator's ingestion as its publisher, for vm1
+    in East US, ledger in tmp_path."""
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):   # they would override the emulator's CA in requests
+        monkeypatch.delenv(name, raising=False)
+
     def make(**extra):
-        base = {'resource_id': RID, 'region': 'East US', 'namespace': 'NS', 'access_token': ingest_token,
-                'ingestion_endpoint': server.url + '/{region}', 'ca_path': server.cert,
+        base = {'resource_id': VM1, 'region': 'East US', 'namespace': 'NS', 'access_token': ingest_token,
+                'ingestion_endpoint': emu.info['ingest'], 'ca_path': emu.info['ca_bundle'],
                 'ledger_path': str(tmp_path / 'ledger.sqlite3')}
         base.update(extra)
         return base
