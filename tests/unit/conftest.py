@@ -133,8 +133,12 @@ def emulator(tmp_path_factory):
 
 
 @pytest.fixture
-def emu(emulator):
-    """The session's emulator, back to its seed: directory, role assignments, metrics, settings, faults, request log."""
+def emu(emulator, monkeypatch):
+    """The session's emulator, back to its seed: directory, role assignments, metrics, settings, faults, request log.
+
+    REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are unset for the test: requests would let them override its CA."""
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        monkeypatch.delenv(name, raising=False)
     emulator.admin('POST', '/_admin/reset')
     return emulator
 
@@ -180,11 +184,9 @@ class EmulatorClients:
 
 
 @pytest.fixture
-def emu_clients(emu, fake_clock, monkeypatch):
+def emu_clients(emu, fake_clock):
     """``emu_clients.arm(handle)`` / ``.graph(handle)``: clients on the reset emulator (``.emu``) signed in as the seed's
     ``handle`` (default admin), waiting on ``fake_clock`` (``.clock``); ``.token(handle, service)`` a TokenSource."""
-    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):   # they would override the emulator's CA in requests
-        monkeypatch.delenv(name, raising=False)
     return EmulatorClients(emu, fake_clock)
 
 

@@ -72,12 +72,9 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def emit_args(emu, ingest_token, tmp_path, monkeypatch):
+def emit_args(emu, ingest_token, tmp_path):
     """``emit_args(**extra)``: custom_metric_emit options for the reset emulator's ingestion as its publisher, for vm1
     in East US, ledger in tmp_path."""
-    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):   # they would override the emulator's CA in requests
-        monkeypatch.delenv(name, raising=False)
-
     def make(**extra):
         base = {'resource_id': VM1, 'region': 'East US', 'namespace': 'NS', 'access_token': ingest_token,
                 'ingestion_endpoint': emu.info['ingest'], 'ca_path': emu.info['ca_bundle'],
