@@ -295,9 +295,12 @@ class Outcome:
 class Sender:
     """Sends request bodies with the retry rules of docs/azure-facts.md section 1 and counts what it did."""
 
-    def __init__(self, transport, token, policy, compress=True, log=None, headers=None):
+    def __init__(self, transport, token, policy, compress=True, log=None, headers=None, partial_statuses=None):
         self.transport = transport
         self.headers = dict(headers or {})   # sent with every POST (a remote write body's own encoding, ...)
+        # Refusals after which a received body may still have been partly applied, with why: a remote write
+        # receiver may keep the valid samples of a request it answers 400.  Their series are unknown, not failed.
+        self.partial_statuses = dict(partial_statuses or {})
         self.token = token
         self.policy = policy
         self.compress = compress
@@ -375,6 +378,8 @@ class Sender:
                          ' retry budget' % (answer.status, attempt)
             else:
                 reason = None
+            if decision != AMBIGUOUS and answer.body_sent and answer.status in self.partial_statuses:
+                decision, reason = AMBIGUOUS, self.partial_statuses[answer.status]
             return Outcome(UNKNOWN if decision == AMBIGUOUS else FAILED, attempt, request_id=request_id,
                            client_request_id=client_request_id, status=answer.status, code=code, message=message,
                            reason=reason,

@@ -33,9 +33,10 @@ import hashlib
 import re
 import traceback
 
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ValidationError
+from ansible_collections.azmon.metrics.plugins.module_utils._errors import MissingLibraryError, ServiceError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import key_head
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import MAX_COUNT, MAX_REQUEST_BYTES
+from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 from ansible_collections.azmon.metrics.plugins.module_utils._time import format_utc
 
 AGGREGATES = ('min', 'max', 'sum', 'count')
@@ -47,7 +48,11 @@ LABEL_NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
 CONTENT_TYPE = 'application/x-protobuf'
 HEADERS = {'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0'}
 API_VERSION = '2023-04-24'
+RULE_API_VERSION = '2023-03-11'   # Microsoft.Insights dataCollectionRules / dataCollectionEndpoints, read from ARM
 STREAM = 'Microsoft-PrometheusMetrics'
+# Remote write 1.0: a receiver MAY ingest the valid samples of a request that holds invalid ones, and answers it 400.
+PARTIAL_STATUSES = {400: 'HTTP 400 from a remote write receiver, which may have kept the valid samples of the'
+                         ' request (remote write 1.0): whether these series were ingested is unknown'}
 _PLAIN = re.compile(r'[A-Za-z0-9]')
 _IMMUTABLE_ID = re.compile(r'^dcr-[0-9a-f]{32}$')
 
@@ -149,6 +154,52 @@ def write_url(dce_endpoint, dcr_immutable_id):
                               ' lowercase hex digits; got %r' % (dcr_immutable_id,), option='dcr_immutable_id')
     return '%s/dataCollectionRules/%s/streams/%s/api/v1/write?api-version=%s' % (
         endpoint, dcr_immutable_id, STREAM, API_VERSION)
+
+
+def rule_ingestion(arm, dcr_resource_id):
+    """``(metrics ingestion endpoint, immutable ID)`` of the data collection rule ``dcr_resource_id``, read from ARM
+    with ``arm`` (an ``_arm.ArmClient``): the rule's ``properties.endpoints.metricsIngestion`` when it has its own
+    endpoints (a rule of kind Direct), else the ``properties.metricsIngestion.endpoint`` of the data collection
+    endpoint in its ``properties.dataCollectionEndpointId`` (the rule and endpoint a workspace is created with).
+    Raises ``ValidationError`` naming ``dcr_resource_id`` when the rule has neither, ``ServiceError`` as ARM answers."""
+    rule = parse_resource_id(dcr_resource_id, option='dcr_resource_id')
+    if rule.namespace.lower() != 'microsoft.insights' or [t.lower() for t in rule.types] != ['datacollectionrules']:
+        raise ValidationError('dcr_resource_id: must be the ID of a data collection rule'
+                              ' (.../providers/Microsoft.Insights/dataCollectionRules/NAME); got %s' % rule.id,
+                              option='dcr_resource_id')
+    props = _read(arm, rule, 'data collection rule').get('properties') or {}
+    immutable_id = props.get('immutableId')
+    endpoint = (props.get('endpoints') or {}).get('metricsIngestion')
+    if not endpoint and props.get('dataCollectionEndpointId'):
+        dce = parse_resource_id(props['dataCollectionEndpointId'], option='dcr_resource_id')
+        endpoint = ((_read(arm, dce, 'data collection endpoint').get('properties') or {}).get('metricsIngestion')
+                    or {}).get('endpoint')
+        if not endpoint:
+            raise ValidationError('dcr_resource_id: the data collection endpoint %s of rule %s has no metrics'
+                                  ' ingestion endpoint (properties.metricsIngestion.endpoint); use the endpoint and'
+                                  ' rule of an Azure Monitor workspace' % (dce.id, rule.id), option='dcr_resource_id')
+    if not endpoint:
+        raise ValidationError('dcr_resource_id: rule %s names no metrics ingestion endpoint (neither'
+                              ' properties.endpoints.metricsIngestion nor properties.dataCollectionEndpointId); use'
+                              ' the rule of an Azure Monitor workspace, or give dce_endpoint and dcr_immutable_id'
+                              % rule.id, option='dcr_resource_id')
+    if not immutable_id:
+        raise ValidationError('dcr_resource_id: ARM returned rule %s without properties.immutableId' % rule.id,
+                              option='dcr_resource_id')
+    return endpoint, immutable_id
+
+
+def _read(arm, resource, what):
+    try:
+        return arm.get_resource(resource, RULE_API_VERSION)
+    except ServiceError as exc:
+        if exc.status not in (403, 404):
+            raise
+        why = ('does not exist (or is in another subscription or tenant than the sign-in)' if exc.status == 404 else
+               'may not be read by the signed-in principal: reading it needs %s/read on it, which Reader or Monitoring'
+               ' Reader grant and Monitoring Metrics Publisher does not' % resource.resource_type)
+        raise exc.recast(ServiceError, 'dcr_resource_id: the %s %s %s (ARM: HTTP %s %s)'
+                         % (what, resource.id, why, exc.status, exc.code or ''), option='dcr_resource_id') from None
 
 
 def rekey(points, url):

@@ -33,6 +33,8 @@ description:
     again after an unclear failure is not counted twice by a Prometheus receiver. Microsoft does not document this
     for the workspace; until it does, series whose request had an unclear outcome are recorded C(unknown) as for
     custom metrics, and O(unknown=resend) sends them again.
+  - An HTTP 400 after the body was sent also leaves the request's series C(unknown) rather than failed, because a
+    remote write receiver may keep the valid samples of a request it refuses (remote write 1.0).
   - The signed-in principal needs the Monitoring Metrics Publisher role on the data collection rule (a role
     assignment at the rule, its resource group or subscription).
 requirements:
@@ -53,13 +55,27 @@ options:
         V(https://my-amw-a1b2.eastus-1.metrics.ingest.monitor.azure.com) (the C(metricsIngestion.endpoint) of the
         endpoint; an Azure Monitor workspace created with defaults has its own).
       - Named so because O(ingestion_endpoint) already means the custom metrics endpoint.
+      - Give it with O(dcr_immutable_id), or give O(dcr_resource_id) instead of both.
     type: str
-    required: true
   dcr_immutable_id:
     description:
       - The C(immutableId) of the data collection rule that sends to the workspace, C(dcr-) and 32 hex digits.
+      - Give it with O(dce_endpoint), or give O(dcr_resource_id) instead of both.
     type: str
-    required: true
+  dcr_resource_id:
+    description:
+      - The ARM resource ID of the data collection rule
+        (C(/subscriptions/.../providers/Microsoft.Insights/dataCollectionRules/NAME)), instead of O(dce_endpoint)
+        and O(dcr_immutable_id).
+      - The module then reads the rule from Azure Resource Manager (api-version 2023-03-11), also in check mode, for its
+        C(immutableId), and its metrics ingestion endpoint, which is the rule's own C(endpoints.metricsIngestion) or
+        else the C(metricsIngestion.endpoint) of the data collection endpoint the rule names in
+        C(dataCollectionEndpointId) (as for the rule and endpoint of an Azure Monitor workspace).
+      - Reading needs C(Microsoft.Insights/dataCollectionRules/read) on the rule (and
+        C(Microsoft.Insights/dataCollectionEndpoints/read) on that endpoint), which Monitoring Metrics Publisher does
+        not grant; Reader or Monitoring Reader on the rule's resource group does. The token is for the cloud's ARM
+        audience.
+    type: str
   resource_id:
     description:
       - Full ARM ID of the resource the metrics are about, written to the label C(azure_resource_id).
@@ -92,6 +108,13 @@ EXAMPLES = r'''
       - metric: QueueDepth
         dimensions: {QueueName: mail}
         value: 7
+- name: Send to the workspace whose rule is given by its resource ID (endpoint and immutable ID read from ARM)
+  azmon.metrics.workspace_metric_emit:
+    dcr_resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-monitoring/providers/Microsoft.Insights/dataCollectionRules/my-amw
+    resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1
+    namespace: QueueProcessing
+    metric: QueueDepth
+    value: 12
 '''
 
 RETURN = r'''
@@ -106,6 +129,14 @@ resource_id:
 url:
   description: The remote write URL.
   returned: always
+  type: str
+dce_endpoint:
+  description: The metrics ingestion endpoint sent to, as given or as read from ARM for O(dcr_resource_id).
+  returned: when the endpoint is known (always, unless reading the rule from ARM failed)
+  type: str
+dcr_immutable_id:
+  description: The immutable ID of the rule sent through, as given or as read from ARM for O(dcr_resource_id).
+  returned: when the endpoint is known (always, unless reading the rule from ARM failed)
   type: str
 series_total:
   description: Number of entries given.
@@ -189,6 +220,7 @@ payloads:
   elements: list
 '''
 
+from ansible_collections.azmon.metrics.plugins.module_utils._arm import ArmClient
 from ansible_collections.azmon.metrics.plugins.module_utils._emit import Emission, EmissionFailed
 from ansible_collections.azmon.metrics.plugins.module_utils._emit_options import (
     MUTUALLY_EXCLUSIVE,
@@ -203,16 +235,19 @@ from ansible_collections.azmon.metrics.plugins.module_utils._metrics import buil
 from ansible_collections.azmon.metrics.plugins.module_utils._module import auth_argspec, azure_context, run_module
 from ansible_collections.azmon.metrics.plugins.module_utils._prometheus import (
     HEADERS,
+    PARTIAL_STATUSES,
     check_libraries,
     packer,
     rekey,
+    rule_ingestion,
     write_url,
 )
 from ansible_collections.azmon.metrics.plugins.module_utils._scope import parse_resource_id
 
 ARGUMENT_SPEC = emission_argspec({
-    'dce_endpoint': {'type': 'str', 'required': True},
-    'dcr_immutable_id': {'type': 'str', 'required': True},
+    'dce_endpoint': {'type': 'str'},
+    'dcr_immutable_id': {'type': 'str'},
+    'dcr_resource_id': {'type': 'str'},
     'resource_id': {'type': 'str', 'required': True},
     'unknown': {'type': 'str', 'default': 'skip', 'choices': ['skip', 'resend']},
 })
@@ -221,13 +256,18 @@ ARGUMENT_SPEC = emission_argspec({
 def run(module):
     params = module.params
     location = check_delivery_options(params)
-    url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
+    if params['dcr_resource_id'] is None:
+        url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     points = build_points(entries_from_options(params), resource.id, defaults=entry_defaults(params),
                           consume=params['metrics'] is None)
-    rekey(points, url)
     check_libraries()          # protobuf and cramjam, before the ledger or a token
     ctx = azure_context(module)
+    if params['dcr_resource_id'] is not None:
+        arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
+        params['dce_endpoint'], params['dcr_immutable_id'] = rule_ingestion(arm, params['dcr_resource_id'])
+        url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
+    rekey(points, url)
     transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
                                    timeout=ctx.http.timeout)
     transport.prepare(url)
@@ -235,6 +275,7 @@ def run(module):
         result = _emit(module, ctx, resource, url, points, ledger, transport)
     if location is not None:
         result['ledger_requests'] = ledger.calls      # pruning included
+    result.update(dce_endpoint=params['dce_endpoint'], dcr_immutable_id=params['dcr_immutable_id'])
     return result
 
 
@@ -244,7 +285,7 @@ def _emit(module, ctx, resource, url, points, ledger, transport):
     sender = None
     if not module.check_mode:
         sender = Sender(transport, ctx.token_source('workspace_audience'), RetryPolicy(max_attempts=6, max_wait=300.0),
-                        compress=False, log=module.debug, headers=HEADERS)
+                        compress=False, log=module.debug, headers=HEADERS, partial_statuses=PARTIAL_STATUSES)
     emission = Emission(points, resource.id, url, ledger=ledger, sender=sender,
                         resend_unknown=params['unknown'] == 'resend', check_mode=module.check_mode,
                         detail_limit=params['detail_limit'],
@@ -256,6 +297,7 @@ def _emit(module, ctx, resource, url, points, ledger, transport):
     except EmissionFailed as exc:
         if params['ledger_url'] and ledger is not None:
             exc.details['ledger_requests'] = ledger.calls
+        exc.details.update(dce_endpoint=params['dce_endpoint'], dcr_immutable_id=params['dcr_immutable_id'])
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = ('the signed-in principal may not write through data collection rule %s: it needs the'
                        ' Monitoring Metrics Publisher role on the rule (or its resource group or subscription); a new'
@@ -270,7 +312,11 @@ def _emit(module, ctx, resource, url, points, ledger, transport):
 def main():
     spec = auth_argspec()
     spec.update(ARGUMENT_SPEC)
-    run_module(spec, run, supports_check_mode=True, mutually_exclusive=MUTUALLY_EXCLUSIVE)
+    run_module(spec, run, supports_check_mode=True,
+               mutually_exclusive=MUTUALLY_EXCLUSIVE + [('dcr_resource_id', 'dce_endpoint'),
+                                                        ('dcr_resource_id', 'dcr_immutable_id')],
+               required_one_of=[('dcr_resource_id', 'dcr_immutable_id')],
+               required_together=[('dce_endpoint', 'dcr_immutable_id')])
 
 
 if __name__ == '__main__':

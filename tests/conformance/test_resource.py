@@ -54,9 +54,9 @@ def test_lists(emu):
     client = resources(emu, emu.secret_credential("admin"))
     assert sorted(g.name for g in client.resource_groups.list()) == ["rg-demo", "rg-other"]
     assert sorted(r.name for r in client.resources.list_by_resource_group("rg-demo")) == [
-        "amw-demo", "dcr-amw-demo", "stdemo01", "vm1"]
+        "amw-demo", "dce-amw-demo", "dcr-amw-demo", "stdemo01", "vm1"]
     assert sorted(r.name for r in client.resources.list()) == [
-        "amw-demo", "dcr-amw-demo", "dcr-amw-other", "stdemo01", "vm-other", "vm1"]
+        "amw-demo", "dce-amw-demo", "dcr-amw-demo", "dcr-amw-other", "stdemo01", "vm-other", "vm1"]
 
 
 def test_subscriptions_and_tenants(emu):

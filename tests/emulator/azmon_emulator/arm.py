@@ -1,5 +1,6 @@
 """Azure Resource Manager: role assignments, role definitions, and GET of seeded scopes (metrics reads: metrics_read.py)."""
 
+import copy
 import datetime
 import re
 import time
@@ -15,7 +16,10 @@ API_VERSIONS = {
     "roleAssignments": ("2015-07-01", "2017-10-01-preview", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview",
                         "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2022-01-01-preview", "2022-04-01"),
     "roleDefinitions": ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
+    # Microsoft.Insights dataCollectionRules and dataCollectionEndpoints (the stable ones of the REST API specs)
+    "dataCollection": ("2021-04-01", "2022-06-01", "2023-03-11"),
 }
+DATA_COLLECTION_TYPES = ("microsoft.insights/datacollectionrules", "microsoft.insights/datacollectionendpoints")
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 _ROLE_DEF_RE = re.compile(r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<id>[^/]+)$", re.I)
 _DATE_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
@@ -155,7 +159,7 @@ class ArmService(Service):
                 try:
                     if req.method == "HEAD":
                         return self._check_existence(claims, path)
-                    return self._get_scope(claims, path)
+                    return self._get_scope(claims, path, req)
                 except ArmError as exc:
                     if exc.code != "InvalidScope":
                         raise
@@ -404,7 +408,7 @@ class ArmService(Service):
                      and self.state.has_permission(oid, res["id"], "%s/read" % res["type"])]
         return self._respond(200, {"value": value})
 
-    def _get_scope(self, claims, path):
+    def _get_scope(self, claims, path, req=None):
         info = self._resolve(path, claims, "*/read")
         if info["kind"] == "subscription":
             self._require(claims, info["id"], "Microsoft.Resources/subscriptions/read")
@@ -418,6 +422,24 @@ class ArmService(Service):
             return self._respond(200, {"id": rg["id"], "name": rg["name"], "type": "Microsoft.Resources/resourceGroups",
                                        "location": rg["location"], "properties": {"provisioningState": "Succeeded"}})
         res = info["resource"]
+        if req is not None and res["type"].lower() in DATA_COLLECTION_TYPES:
+            self._api_version(req, "dataCollection")
         self._require(claims, info["id"], "%s/read" % res["type"])
-        return self._respond(200, {"id": res["id"], "name": res["name"], "type": res["type"], "location": res["location"],
-                                   "tags": res["tags"], "properties": {"provisioningState": "Succeeded"}})
+        return self._respond(200, self._resource_body(res))
+
+    def _resource_body(self, res):
+        """A resource as ARM returns it: its seeded properties, and for data collection endpoints and rules of kind
+        Direct the ingestion endpoint this emulator serves (metrics only: the logs and configuration endpoints a
+        real one also shows are not served here, so they are left out)."""
+        properties = copy.deepcopy(res.get("properties") or {})
+        kind = res["type"].lower()
+        if kind == "microsoft.insights/datacollectionendpoints":
+            properties["metricsIngestion"] = {"endpoint": self.emulator.urls["dce"]}
+        elif kind == "microsoft.insights/datacollectionrules" and (res.get("kind") or "").lower() == "direct":
+            properties["endpoints"] = {"metricsIngestion": self.emulator.urls["dce"]}
+        properties["provisioningState"] = "Succeeded"
+        body = {"id": res["id"], "name": res["name"], "type": res["type"], "location": res["location"], "tags": res["tags"]}
+        if res.get("kind"):
+            body["kind"] = res["kind"]
+        body["properties"] = properties
+        return body

@@ -30,7 +30,10 @@ RETENTION = "P93D"
 
 
 def is_read_path(lower_path):
-    return PROVIDER in lower_path
+    """A metrics read of a resource (``{resource}/providers/microsoft.insights/{kind}``), not a Microsoft.Insights
+    resource itself (``.../providers/microsoft.insights/datacollectionrules/{name}``)."""
+    index = lower_path.rfind(PROVIDER)
+    return index >= 0 and "/" not in lower_path[index + len(PROVIDER):]
 
 
 def handle(service, req, claims, path):

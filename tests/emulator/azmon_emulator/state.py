@@ -116,7 +116,7 @@ class State:
                         "id": res_id, "name": res["name"], "type": res["type"],
                         "location": res.get("location") or group.get("location", "eastus"),
                         "subscription": sub_id, "resourceGroup": group["name"], "tags": res.get("tags") or {},
-                        "properties": copy.deepcopy(res.get("properties") or {}),
+                        "properties": copy.deepcopy(res.get("properties") or {}), "kind": res.get("kind"),
                     }
 
     def _load_principal(self, handle, spec):

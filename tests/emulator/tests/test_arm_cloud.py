@@ -44,8 +44,8 @@ def test_resource_lists(c):
     groups = c.arm("GET", c.sub + "/resourcegroups", api_version="2021-04-01").json()["value"]
     assert sorted(g["name"] for g in groups) == ["rg-demo", "rg-other"]
     in_rg = c.arm("GET", c.sub + "/resourceGroups/rg-demo/resources", api_version="2021-04-01").json()["value"]
-    assert sorted(r["name"] for r in in_rg) == ["amw-demo", "dcr-amw-demo", "stdemo01", "vm1"]
-    assert len(c.arm("GET", c.sub + "/resources", api_version="2021-04-01").json()["value"]) == 6
+    assert sorted(r["name"] for r in in_rg) == ["amw-demo", "dce-amw-demo", "dcr-amw-demo", "stdemo01", "vm1"]
+    assert len(c.arm("GET", c.sub + "/resources", api_version="2021-04-01").json()["value"]) == 7
     resp = c.arm("GET", c.sub + "/resources", api_version="2021-04-01", params={"$filter": "resourceType eq 'x'"})
     assert resp.status_code == 400
 

@@ -300,3 +300,26 @@ def test_sender_sends_the_remote_write_headers_unchanged():
     assert headers['Content-Encoding'] == 'snappy'
     assert headers['Content-Type'] == 'application/x-protobuf'
     assert headers['X-Prometheus-Remote-Write-Version'] == '0.1.0'
+
+
+@pytest.mark.parametrize('body_sent, state', [(True, 'unknown'), (False, 'failed')])
+def test_a_remote_write_400_after_the_body_leaves_the_request_unknown(body_sent, state):
+    # remote write 1.0: a receiver may keep the valid samples of a request it answers 400; an answer that came
+    # before the body was written cannot have kept anything
+    class Transport:
+        body_started = False
+
+        def post(self, url, body, headers):
+            return Response(400, {}, b'{"error": {"code": "BadRequest", "message": "out of order sample"}}',
+                            body_sent=body_sent)
+
+    class Token:
+        def token(self):
+            return 'tok'
+
+    snd = Sender(Transport(), Token(), RetryPolicy(max_attempts=3), compress=False, headers=_prometheus.HEADERS,
+                 partial_statuses=_prometheus.PARTIAL_STATUSES)
+    outcome = snd.send('https://dce/x', b'\x01snappy', 'application/x-protobuf')
+    assert outcome.state == state
+    assert outcome.status == 400 and outcome.attempts == 1
+    assert ('remote write' in (outcome.reason or '')) is body_sent

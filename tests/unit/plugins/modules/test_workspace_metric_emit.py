@@ -65,3 +65,18 @@ def test_missing_cramjam_names_the_package(run_main, server, args, monkeypatch):
     assert result['failed']
     assert 'cramjam' in result['msg']
     assert server.requests == []
+
+
+@pytest.mark.parametrize('extra, words', [
+    ({'dcr_resource_id': '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules/r'},
+     ['mutually exclusive', 'dcr_resource_id', 'dce_endpoint']),
+    ({'dcr_immutable_id': None, 'dce_endpoint': None}, ['one of the following is required', 'dcr_resource_id']),
+    ({'dce_endpoint': None}, ['parameters are required together', 'dce_endpoint', 'dcr_immutable_id']),
+])
+def test_the_rule_is_given_one_way_only(run_main, server, args, extra, words):
+    given = {k: v for k, v in args(metric='m', value=1, **extra).items() if v is not None}
+    result = run_main(workspace_metric_emit, given)
+    assert result['failed']
+    for word in words:
+        assert word in result['msg']
+    assert server.requests == []
