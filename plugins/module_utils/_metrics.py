@@ -639,10 +639,12 @@ def load_entries(path, option='metrics_file'):
     try:
         if lowered.endswith(('.yml', '.yaml')):
             data = _load_yaml(raw)
-        elif lowered.endswith(('.ndjson', '.jsonl')):
-            data = [json.loads(line) for line in raw.decode('utf-8').splitlines() if line.strip()]
         else:
-            data = json.loads(raw.decode('utf-8'))
+            text, raw = raw.decode('utf-8'), None    # the bytes go before parsing: a large file is not held twice
+            if lowered.endswith(('.ndjson', '.jsonl')):
+                data = [json.loads(line) for line in text.splitlines() if line.strip()]
+            else:
+                data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError('%s: %s is not valid %s: %s' % (
             option, path, 'YAML' if lowered.endswith(('.yml', '.yaml')) else 'JSON', exc), option=option) from None
@@ -733,7 +735,10 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
         series = documents.setdefault(doc_key, {})
         merged = series.get(point.dim_values)
         if merged is None:
-            series[point.dim_values] = [point.min, point.max, point.sum, point.count, [point]]
+            series[point.dim_values] = point      # the usual series-minute, one point: its own aggregate
+        elif type(merged) is Point:  # pylint: disable=unidiomatic-typecheck
+            series[point.dim_values] = [min(merged.min, point.min), max(merged.max, point.max), merged.sum + point.sum,
+                                        merged.count + point.count, [merged, point]]
         else:
             merged[0] = min(merged[0], point.min)
             merged[1] = max(merged[1], point.max)
@@ -749,7 +754,11 @@ def pack(points, max_bytes=MAX_REQUEST_BYTES):
             _dumps(namespace),
             '"dimNames":%s,' % _dumps(list(dim_names)) if dim_names else '')
         frames[doc_key] = (head, len(head.encode('utf-8')) + len(_TAIL))
-        for dim_values, (low, high, total, count, members) in series.items():
+        for dim_values, merged in series.items():
+            if type(merged) is Point:  # pylint: disable=unidiomatic-typecheck
+                low, high, total, count, members = merged.min, merged.max, merged.sum, merged.count, (merged,)
+            else:
+                low, high, total, count, members = merged
             if count > MAX_COUNT:
                 raise ValidationError('metrics: entries %s add up to a count of %d for one series-minute (%s); the most'
                                       ' is %d' % (', '.join(str(m.index) for m in members[:5]), count,
