@@ -55,6 +55,7 @@ DEFAULT_PATH = '~/.ansible/azmon_metrics/ledger.sqlite3'
 SCHEMA = 2
 MINUTE_ROW_SECONDS = 2 * 3600   # how long after its minute a series-minute's row stays (see above)
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 on old builds
+_SCAN_RATIO = 3  # lookup() reads the whole series table when it holds at most this many rows a key asked
 _CODES = {DELIVERED: 1, UNKNOWN: 0}    # states as stored: 0 and 1 take no bytes in a SQLite record
 _STATES = {code: state for state, code in _CODES.items()}
 _TABLES = (
@@ -245,8 +246,17 @@ class Ledger:
             return found
         wanted = {_stored(key): key for key in keys}
         try:
-            for stored, code, at in _rows(self._conn, 'SELECT k, state, at FROM series WHERE k IN (%s)', list(wanted)):
-                found[wanted[stored]] = (_STATES[code], None, at)
+            if self._conn.execute('SELECT count(*) FROM series').fetchone()[0] <= _SCAN_RATIO * len(wanted):
+                # most of the table is asked for (a rerun of a large task): one pass over it costs less than a
+                # lookup a key
+                rows = self._conn.execute('SELECT k, state, at FROM series')
+            else:
+                rows = _rows(self._conn, 'SELECT k, state, at FROM series WHERE k IN (%s)', list(wanted))
+            get = wanted.get
+            for stored, code, at in rows:
+                key = get(stored)
+                if key is not None:
+                    found[key] = (_STATES[code], None, at)
             heads = None
             for owner, started, packed in self._conn.execute('SELECT owner, started, keys FROM inflight'):
                 if heads is None:

@@ -82,6 +82,19 @@ def test_lookup_of_many_keys(tmp_path):
     assert len(found) == 5000 and 'key-0' in found and 'key-1' not in found
 
 
+def test_lookup_reads_a_few_keys_of_a_large_table_and_most_of_a_small_one_alike(tmp_path):
+    # 12 rows: asking for 2 keys looks each up, asking for 6 reads the table; both answer the same
+    ledger = Ledger(str(tmp_path / 'l.sqlite3'))
+    digests = ['%032x' % i for i in range(16)]
+    ledger.mark(digests[:8] + [d + '@1795343400' for d in digests[8:12]], DELIVERED)
+    ledger.mark(digests[12:13], UNKNOWN)
+    few = ledger.lookup([digests[1], digests[9] + '@1795343400', digests[14]])
+    assert {key: row[0] for key, row in few.items()} == {digests[1]: DELIVERED, digests[9] + '@1795343400': DELIVERED}
+    most = ledger.lookup(digests[:7] + [digests[10] + '@1795343400', digests[12], digests[15]])
+    assert {key: row[0] for key, row in most.items()} == dict(
+        [(d, DELIVERED) for d in digests[:7]] + [(digests[10] + '@1795343400', DELIVERED), (digests[12], UNKNOWN)])
+
+
 def test_prune(tmp_path):
     ledger = Ledger(str(tmp_path / 'l.sqlite3'))
     ledger.mark(['old'], DELIVERED)
