@@ -275,7 +275,8 @@ class BlobLedger:
         return count
 
     def prune(self, older_than_seconds):
-        """Drop settled keys older than the retention from the shards this run read (every write does it too)."""
+        """Drop settled keys older than the retention, and series-minutes two hours after their minute, from the shards
+        this run read (every write does it too)."""
         for shard in sorted(self._cache):
             _etag, doc, _at = self._cache[shard]
             now = self.clock()
