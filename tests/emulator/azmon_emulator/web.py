@@ -17,7 +17,7 @@ from .faults import SERVICE_ACTIONS
 DRAIN_LIMIT = 16 * 1048576
 LOGGED_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding", "accept", "user-agent",
                   "x-ms-client-request-id", "x-request-id", "client-request-id", "x-ms-principal-id", "x-ms-client-session-id",
-                  "prefer", "metadata", "host")
+                  "prefer", "metadata", "host", "x-prometheus-remote-write-version")
 LOGGED_BODIES = ("arm", "graph")   # services whose JSON request bodies the log keeps (as "json"): none carries a secret
 
 

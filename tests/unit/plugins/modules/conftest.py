@@ -1,14 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) azmon.metrics contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a module's ``main()`` in-process and return the JSON it would print; the emission modules' options for the
-emulator (tests/unit/conftest.py: ``emu``) and the scripted TLS server."""
+"""Run a module's ``main()`` in-process and return the JSON it would print; custom_metric_emit's options for the
+emulator (tests/unit/conftest.py: ``emu``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 from unittest import mock
 
@@ -16,10 +14,6 @@ import pytest
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-
-from tls_server import TlsScriptedServer  # noqa: E402  pylint: disable=wrong-import-position
 
 # the emulator's seeded vm1 (tests/emulator/seed.json), in East US
 VM1 = '/subscriptions/1d2c3b4a-5e6f-4a8b-9c0d-e1f2a3b4c5d6/resourceGroups/rg-demo/providers/Microsoft.Compute/virtualMachines/vm1'
@@ -61,14 +55,6 @@ def ingest_token(emu):
     """An ingestion access token the emulator issued to its seed's publisher (Monitoring Metrics Publisher on
     rg-demo)."""
     return emu.admin('POST', '/_admin/tokens/access', {'principal': 'publisher', 'audience': 'https://monitoring.azure.com/'})['token']
-
-
-@pytest.fixture
-def server(tmp_path):
-    """The scripted TLS server (tests/unit/tls_server.py) that the emission modules post to."""
-    srv = TlsScriptedServer(tmp_path)
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
