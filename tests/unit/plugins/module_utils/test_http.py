@@ -252,24 +252,17 @@ def test_verify_setting(monkeypatch):
     assert client(validate_certs=False, ca_path='/ca.pem')[0].verify is False
 
 
-def test_ca_path_wins_over_requests_environment(tmp_path, monkeypatch):
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
-    from tls_server import TlsScriptedServer  # pylint: disable=import-outside-toplevel
-    server = TlsScriptedServer(tmp_path)
-    try:
-        monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
-        monkeypatch.setenv('CURL_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
-        http = client(ca_path=server.cert)[0]
-        assert http.request('POST', server.url + '/x', 'test', json_body={}).status == 200
-        insecure = client(validate_certs=False)[0]
-        assert insecure.request('POST', server.url + '/x', 'test', json_body={}).status == 200
-        strict = client()[0]
-        with pytest.raises(TransportError, match='TLS verification failed'):
-            strict.request('POST', server.url + '/x', 'test', json_body={})
-    finally:
-        server.stop()
+def test_ca_path_wins_over_requests_environment(tls_scripted_server, monkeypatch):
+    server = tls_scripted_server
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    monkeypatch.setenv('CURL_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    http = client(ca_path=server.ca_path)[0]
+    assert http.request('POST', server.url + '/x', 'test', json_body={}).status == 200
+    insecure = client(validate_certs=False)[0]
+    assert insecure.request('POST', server.url + '/x', 'test', json_body={}).status == 200
+    strict = client()[0]
+    with pytest.raises(TransportError, match='TLS verification failed'):
+        strict.request('POST', server.url + '/x', 'test', json_body={})
 
 
 def test_a_caller_given_client_request_id_is_used_and_reported(scripted_server):
