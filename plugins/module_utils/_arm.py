@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import quote
 
-from ansible_collections.azmon.metrics.plugins.module_utils._auth import token_claims
+from ansible_collections.azmon.metrics.plugins.module_utils import _jwt
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AzmonError, ServiceError, ValidationError
 from ansible_collections.azmon.metrics.plugins.module_utils._guid import is_guid, require_guid
 from ansible_collections.azmon.metrics.plugins.module_utils._http import quote_path
@@ -145,7 +145,7 @@ class ArmClient:
     def caller(self):
         """Who is signed in, from the ARM token's claims, for messages."""
         try:
-            return describe_caller(token_claims(self.token.token()))
+            return describe_caller(_jwt.claims(self.token.token()))
         except AzmonError:
             return 'the signed-in principal'
 
