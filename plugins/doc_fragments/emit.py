@@ -127,8 +127,10 @@ options:
       - The module signs in to Blob Storage with the same options as for sending (token audience
         C(https://storage.azure.com)). The principal needs the Storage Blob Data Contributor role on the
         container or the account. A missing container is created (which needs the role on the account).
-      - Four blobs under C({prefix}/azmon-ledger/v1/) hold the series-minute keys (hashes, no values, names or
-        secrets); every change is a conditional write, so concurrent runners never both send a series. Claiming
+      - Four blobs under C({prefix}/azmon-ledger/v1/) hold the series-minute keys (hashes) and, for series whose
+        delivery is unknown, the minute, sum and count that went out (for
+        O(azmon.metrics.custom_metric_emit#module:unknown=reconcile)); never names, dimension values or secrets.
+        Every change is a conditional write, so concurrent runners never both send a series. Claiming
         and settling one request costs at most about a dozen storage calls whatever its size, and a run that
         has nothing to send reads four blobs.
       - A claim expires 30 minutes after it was taken, because a runner on another host cannot check whether the

@@ -8,16 +8,21 @@ from the storage service's conditional writes, not from local locks.
 
 Layout: four *shard* blobs, ``{prefix}/azmon-ledger/v1/shard-{0..3}.json.gz``.
 A key belongs to exactly one shard (CRC-32 of the key, modulo 4).  A shard
-holds the settled keys (``delivered``/``unknown`` with the time they settled)
-and the open claims (owner, start, expiry, keys).  Every change is
+holds the settled keys (``delivered``/``unknown`` with the time they settled),
+the open claims (owner, start, expiry, keys) and, under ``sent``, what went out
+for keys that may have been ingested (``[minute, sum, count, time]`` lists, for
+``_reconcile`` to compare with what Azure holds).  Every change is
 read-modify-write with ``If-Match: <etag>`` (``If-None-Match: *`` for a shard
 that does not exist yet); HTTP 409/412 mean another runner changed the shard
 first, so it is read again and the change re-decided on what is there now.
 
 Cost: claiming one request's series reads and writes each shard they fall
 into (at most 4 + 4 calls), settling it writes them again (at most 4, plus a
-read after a lost race); a run that sends nothing reads the 4 shards once.
-Never one call per series.
+read after a lost race); a request that ends ``unknown`` writes its shards once
+more before (what was sent); a run that sends nothing reads the 4 shards once.
+Reconciling reads the shards that run read anyway, and writes each shard that
+holds a settled key once per decision (``delivered``, forgotten).  Never one
+call per series.
 
 Claims expire ``CLAIM_SECONDS`` after they were taken.  A process id cannot
 be checked on another host, so a claim whose owner is elsewhere counts as
@@ -30,7 +35,10 @@ Retention, as in the SQLite ledger: a key that names its minute (``<digest>@<epo
 under its digest with that minute, ``[state, time, minute]``, and every write drops it
 ``MINUTE_ROW_SECONDS`` (two hours) after the minute, when it can no longer be sent; any other key
 (``[state, time]``) is dropped once older than the retention.  So a shard holds about two hours of
-series-minutes however many runs wrote it.  Keys are settled and sharded by their digest, the form
+series-minutes however many runs wrote it.  What was sent for a key goes with the same rules as in the SQLite
+ledger (older than the retention, or its minute two hours gone and the key no longer settled), and as soon as the
+key is settled ``delivered`` (only ``unknown`` keys are ever compared).  Runners of an earlier version keep
+``sent`` as it is when they write a shard (they rewrite the whole document), so the format stays 1.  Keys are settled and sharded by their digest, the form
 earlier versions wrote, so shards written before stay valid.  The shards themselves stay (four small
 blobs).  Keys are opaque hashes; no metric value, name or secret is stored.
 """
@@ -274,13 +282,50 @@ class BlobLedger:
             count += self._update(shard, change)
         return count
 
+    def record_sent(self, rows):
+        """Remember what went out for keys that may have been ingested: ``(key, minute_epoch, sum, count)`` rows
+        (several minutes of one key when it is a ``dedupe_key``); one conditional write per shard they fall into,
+        merged into what is there now, so that what other runners recorded meanwhile stays."""
+        by_shard = {}
+        for key, minute, total, count in rows:
+            by_shard.setdefault(shard_of(key), []).append((key_head(key), int(minute), float(total), int(count)))
+        for shard, shard_rows in sorted(by_shard.items()):
+            def change(doc, now, shard_rows=shard_rows):
+                _add_sent(doc, shard_rows, int(now))
+            self._update(shard, change)
+
+    def sent_details(self, keys):
+        """``{key: [(minute_epoch, sum, count), ...]}`` for the keys ``record_sent`` saw.  Shards read less than two
+        seconds ago (by ``lookup``, just before) are not read again."""
+        found = {}
+        for shard, wanted in sorted(_group(keys).items()):
+            _etag, doc, _at = self._cached(shard, fresh_seconds=2.0)
+            sent = doc['sent']
+            for key in wanted:
+                entries = sent.get(key_head(key))
+                if entries:
+                    found[key] = [(minute, total, count) for minute, total, count, _stamp in sorted(entries)]
+        return found
+
+    def forget_unknown(self, keys, seen=None):
+        """Drop keys that are still ``unknown`` (Azure holds nothing of them), and what was sent for them, so that
+        the next claim takes them.  ``seen`` maps a key to the time ``lookup`` gave it: a key settled again since
+        (another runner forgot it, sent it, and it ended ``unknown`` once more) is kept.  Decided again on every
+        read of a shard that another runner changed first."""
+        seen = seen or {}
+        for shard, wanted in sorted(_group(keys).items()):
+            def change(doc, now, wanted=wanted):
+                if not _forget(doc, wanted, seen):
+                    raise _NoChange(None)
+            self._update(shard, change)
+
     def prune(self, older_than_seconds):
         """Drop settled keys older than the retention, and series-minutes two hours after their minute, from the shards
         this run read (every write does it too)."""
         for shard in sorted(self._cache):
             _etag, doc, _at = self._cache[shard]
             now = self.clock()
-            if not any(_old(row, now - older_than_seconds, now - MINUTE_ROW_SECONDS) for row in doc['settled'].values()):
+            if not _has_old(doc, now - older_than_seconds, now - MINUTE_ROW_SECONDS):
                 continue
 
             def change(doc, now):
@@ -302,7 +347,7 @@ class _NoChange(Exception):
 
 
 def _empty():
-    return {'format': FORMAT, 'settled': {}, 'claims': {}}
+    return {'format': FORMAT, 'settled': {}, 'claims': {}, 'sent': {}}
 
 
 def _encode(doc):
@@ -320,6 +365,7 @@ def _decode(body, where):
                           % (where, doc.get('format') if isinstance(doc, dict) else None, FORMAT), ledger_url=where)
     doc.setdefault('settled', {})
     doc.setdefault('claims', {})
+    doc.setdefault('sent', {})
     return doc
 
 
@@ -345,11 +391,41 @@ def _settle(doc, now, is_abandoned):
 
 
 def _record(doc, keys, code, stamp):
-    """Settle ``keys`` as ``code``: under their digest, with the minute for a key that names one."""
+    """Settle ``keys`` as ``code``: under their digest, with the minute for a key that names one.  A key settled
+    ``delivered`` needs no record of what was sent any more."""
     settled = doc['settled']
+    sent = doc.get('sent') if code == _CODES[DELIVERED] else None
     for key in keys:
-        minute = key_minute(key)
-        settled[key_head(key)] = [code, stamp] if minute is None else [code, stamp, minute]
+        head, minute = key_head(key), key_minute(key)
+        settled[head] = [code, stamp] if minute is None else [code, stamp, minute]
+        if sent:
+            sent.pop(head, None)
+
+
+def _add_sent(doc, rows, stamp):
+    """Record ``(digest, minute, sum, count)`` rows as sent at ``stamp``: one list a digest, one entry a minute (a
+    minute sent again replaces its entry)."""
+    sent = doc.setdefault('sent', {})
+    for head, minute, total, count in rows:
+        entries = [entry for entry in sent.get(head, ()) if entry[0] != minute]
+        entries.append([minute, total, count, stamp])
+        sent[head] = sorted(entries)
+
+
+def _forget(doc, keys, seen):
+    """Drop the settled rows of ``keys`` still ``unknown`` (and at the time ``seen`` gives, if it gives one), with
+    what was sent for them; how many."""
+    settled, sent = doc['settled'], doc.setdefault('sent', {})
+    count = 0
+    for key in keys:
+        head = key_head(key)
+        row = settled.get(head)
+        if not row or row[0] != _CODES[UNKNOWN] or (key in seen and seen[key] != row[1]):
+            continue
+        del settled[head]
+        sent.pop(head, None)
+        count += 1
+    return count
 
 
 def _held(claim, heads):
@@ -362,8 +438,32 @@ def _old(row, cutoff, minutes_before):
     return row[1] < cutoff or (len(row) > 2 and row[2] < minutes_before)
 
 
+def _old_sent(entry, settled, cutoff, minutes_before):
+    """Whether a sent entry ``[minute, sum, count, time]`` may go: older than the retention, or its minute can no
+    longer be sent and its key is no longer settled (the SQLite ledger's rule)."""
+    return entry[3] < cutoff or (entry[0] < minutes_before and not settled)
+
+
+def _has_old(doc, cutoff, minutes_before):
+    settled = doc['settled']
+    return (any(_old(row, cutoff, minutes_before) for row in settled.values())
+            or any(_old_sent(entry, head in settled, cutoff, minutes_before)
+                   for head, entries in doc.get('sent', {}).items() for entry in entries))
+
+
 def _drop_old(doc, cutoff, minutes_before):
-    old = [key for key, row in doc['settled'].items() if _old(row, cutoff, minutes_before)]
+    """Drop what may go (settled rows first, then sent entries); how many rows and entries that was."""
+    settled = doc['settled']
+    old = [key for key, row in settled.items() if _old(row, cutoff, minutes_before)]
     for key in old:
-        del doc['settled'][key]
-    return len(old)
+        del settled[key]
+    dropped = len(old)
+    sent = doc.get('sent') or {}
+    for head in list(sent):
+        kept = [entry for entry in sent[head] if not _old_sent(entry, head in settled, cutoff, minutes_before)]
+        dropped += len(sent[head]) - len(kept)
+        if kept:
+            sent[head] = kept
+        else:
+            del sent[head]
+    return dropped

@@ -369,16 +369,20 @@ class Ledger:
             raise LedgerError('cannot read the delivery ledger %s: %s' % (self.path, exc), ledger_path=self.path) from None
         return found
 
-    def forget_unknown(self, keys):
-        """Drop keys that are still ``unknown`` (Azure holds nothing of them), so that the next claim takes them."""
-        stored = list({_stored(key) for key in keys})
+    def forget_unknown(self, keys, seen=None):
+        """Drop keys that are still ``unknown`` (Azure holds nothing of them), so that the next claim takes them.
+        ``seen`` maps a key to the time ``lookup`` gave it: a key settled again since (another run forgot it, sent
+        it, and it ended ``unknown`` once more) is kept."""
+        wanted = {_stored(key): key for key in keys}
+        seen = seen or {}
 
         def work(conn):
-            gone = [(row[0],) for row in _rows(conn, 'SELECT k FROM series WHERE state = ? AND k IN (%s)', stored,
-                                               before=(_CODES[UNKNOWN],))]
+            gone = [(row[0],) for row in _rows(conn, 'SELECT k, at FROM series WHERE state = ? AND k IN (%s)',
+                                               list(wanted), before=(_CODES[UNKNOWN],))
+                    if seen.get(wanted[row[0]], row[1]) == row[1]]
             conn.executemany('DELETE FROM series WHERE k = ?', gone)
             conn.executemany('DELETE FROM sent WHERE k = ?', gone)
-        if stored:
+        if wanted:
             self._transaction(work)
 
     def prune(self, older_than_seconds):

@@ -21,7 +21,6 @@ import datetime
 import math
 import time
 
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics_read import DIMENSION_NAME_RE
 from ansible_collections.azmon.metrics.plugins.module_utils._states import DELIVERED, UNKNOWN
 from ansible_collections.azmon.metrics.plugins.module_utils._time import TimeFormatError, format_utc, parse_iso
@@ -121,13 +120,10 @@ def reconcile(points, ledger, reader, resource_id, wait=DEFAULT_WAIT, check_mode
     """Read back the ``unknown`` series among ``points`` and settle what can be settled.
 
     Marks settled keys ``delivered`` and forgets absent ones (so that the emission that follows sends them),
-    except in check mode.  Returns the summary that goes into the module's result.
+    except in check mode.  Returns the summary that goes into the module's result.  ``ledger`` is either delivery
+    ledger (the SQLite file or the blob ledger shared by several runners): both keep what was sent for unknown keys
+    (``record_sent``, ``sent_details``) and can forget them (``forget_unknown``).
     """
-    missing = [name for name in ('sent_details', 'forget_unknown', 'mark', 'lookup') if not hasattr(ledger, name)]
-    if missing:
-        raise ConfigError('unknown=reconcile: this delivery ledger (%s) cannot tell what was sent for unknown series'
-                          ' (it has no %s); use the local ledger (ledger_path) for reconciliation'
-                          % (type(ledger).__name__, ', '.join(missing)), option='unknown')
     now = time.time() if now is None else now
     by_key = {}
     for point in points:
@@ -190,7 +186,8 @@ def reconcile(points, ledger, reader, resource_id, wait=DEFAULT_WAIT, check_mode
         if settled:
             ledger.mark(settled, DELIVERED)
         if absent:
-            ledger.forget_unknown(absent)
+            # only rows still as read: another runner may have sent a key since, and it may have ended unknown again
+            ledger.forget_unknown(absent, seen={key: unknown[key][2] for key in absent})
     counts = {SETTLED: 'delivered', ABSENT: 'absent', MISMATCH: 'mismatched', WAITING: 'waiting',
               UNREADABLE: 'unreadable'}
     for key, decision in sorted(outcome.items(), key=lambda kv: (kv[1] == SETTLED, kv[0])):

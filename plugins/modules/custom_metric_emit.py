@@ -74,7 +74,9 @@ options:
       - V(skip) leaves them unknown and reports them (status V(unknown_skipped)).
       - V(resend) sends them again; Azure counts them twice if the earlier request was ingested.
       - V(reconcile) reads them back from Azure through the metrics API (one call per metric and time range, with
-        a dimension filter) and settles them by what Azure holds. It needs O(dedupe=true) and a reader role.
+        a dimension filter) and settles them by what Azure holds. It needs O(dedupe=true) and a reader role, and
+        works with either ledger; with O(ledger_url), any runner that shares it can settle what another left
+        unknown.
     type: str
     default: skip
     choices: [skip, resend, reconcile]

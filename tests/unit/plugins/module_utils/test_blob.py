@@ -12,7 +12,17 @@ import json
 import pytest
 
 from ansible_collections.azmon.metrics.plugins.module_utils._blob import BlobClient, parse_blob_url
-from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import BlobLedger, _decode, _drop_old, _settle, shard_of
+from ansible_collections.azmon.metrics.plugins.module_utils._blob_ledger import (
+    BlobLedger,
+    _add_sent,
+    _decode,
+    _drop_old,
+    _forget,
+    _has_old,
+    _record,
+    _settle,
+    shard_of,
+)
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError, ServiceError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import LedgerError
 
@@ -95,6 +105,42 @@ def test_a_series_minute_is_settled_under_its_digest_with_its_minute_and_dropped
     assert _drop_old(doc, 1764795630 - 30 * 86400, 1764795600 + 7199 - 7200) == 0
     assert _drop_old(doc, 1764795630 - 30 * 86400, 1764795600 + 7201 - 7200) == 1
     assert doc['settled'] == {other: ['u', 1764795630]}
+
+
+def test_what_was_sent_is_kept_by_digest_one_entry_a_minute_until_the_key_is_delivered():
+    digest, keyed = '0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'
+    doc = _decode(gzip.compress(json.dumps({'format': 1, 'settled': {}, 'claims': {}}).encode()), 'u')
+    _add_sent(doc, [(digest, 1764795600, 4.5, 3), (keyed, 1764795600, 1.0, 1)], 1764795610)
+    _add_sent(doc, [(keyed, 1764795660, 2.0, 1), (keyed, 1764795600, 7.0, 2)], 1764795670)
+    assert doc['sent'] == {digest: [[1764795600, 4.5, 3, 1764795610]],
+                           keyed: [[1764795600, 7.0, 2, 1764795670], [1764795660, 2.0, 1, 1764795670]]}
+    _record(doc, [digest + '@1764795600'], 'u', 1764795611)
+    _record(doc, [keyed], 'd', 1764795680)
+    assert doc['settled'] == {digest: ['u', 1764795611, 1764795600], keyed: ['d', 1764795680]}
+    assert list(doc['sent']) == [digest]
+
+
+def test_what_was_sent_goes_with_the_sqlite_ledgers_rules():
+    digest, keyed, gone = 'a' * 32, 'b' * 32, 'c' * 32
+    doc = {'format': 1, 'claims': {}, 'settled': {digest: ['u', 9000, 1000], keyed: ['u', 9000]},
+           'sent': {digest: [[1000, 1.0, 1, 9000]], keyed: [[1000, 1.0, 1, 9000], [1060, 2.0, 1, 100]],
+                    gone: [[1000, 3.0, 1, 9000], [8000, 4.0, 1, 9000]]}}
+    assert not _has_old({'settled': doc['settled'], 'sent': {digest: [[1000, 1.0, 1, 9000]]}}, 500, 900)
+    assert _has_old(doc, 500, 900)
+    # retention cutoff 500: the entry written at 100 goes; minutes before 2000: the unsettled key's minute 1000 goes
+    assert _drop_old(doc, 500, 2000) == 4
+    assert doc['settled'] == {keyed: ['u', 9000]}
+    assert doc['sent'] == {keyed: [[1000, 1.0, 1, 9000]], gone: [[8000, 4.0, 1, 9000]]}
+
+
+def test_forget_drops_only_keys_still_unknown_as_they_were_read():
+    doc = {'format': 1, 'claims': {},
+           'settled': {'a' * 32: ['u', 100, 60], 'b' * 32: ['u', 400, 60], 'c' * 32: ['d', 100], 'e' * 32: ['u', 100]},
+           'sent': {'a' * 32: [[60, 1.0, 1, 100]], 'b' * 32: [[60, 1.0, 1, 400]], 'c' * 32: [[60, 1.0, 1, 100]]}}
+    seen = {'a' * 32 + '@60': 100, 'b' * 32 + '@60': 100}
+    assert _forget(doc, ['a' * 32 + '@60', 'b' * 32 + '@60', 'c' * 32, 'd' * 32, 'e' * 32], seen) == 2
+    assert sorted(doc['settled']) == ['b' * 32, 'c' * 32]
+    assert sorted(doc['sent']) == ['b' * 32, 'c' * 32]
 
 
 @pytest.mark.parametrize('body, words', [

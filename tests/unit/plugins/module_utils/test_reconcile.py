@@ -8,7 +8,6 @@ import datetime
 
 import pytest
 
-from ansible_collections.azmon.metrics.plugins.module_utils._errors import ConfigError
 from ansible_collections.azmon.metrics.plugins.module_utils._ledger import DELIVERED, UNKNOWN, Ledger
 from ansible_collections.azmon.metrics.plugins.module_utils._metrics import build_points
 from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import (
@@ -100,20 +99,17 @@ def test_forget_unknown_drops_only_unknown_keys(tmp_path):
     assert ledger.sent_details(['u', 'd']) == {'d': [(60.0, 2.0, 1)]}
 
 
-def test_a_ledger_that_keeps_nothing_of_what_was_sent_is_refused_before_any_read():
-    class KeysOnly:  # the interface of a ledger without record_sent, sent_details and forget_unknown
-        exists = True
-
-        def lookup(self, keys):
-            return {}
-
-        def mark(self, keys, state, request_id=None):
-            pass
-
-    with pytest.raises(ConfigError) as info:
-        reconcile([], KeysOnly(), reader=None, resource_id=VM)
-    assert info.value.details['option'] == 'unknown'
-    assert 'sent_details, forget_unknown' in info.value.msg
+def test_forget_unknown_keeps_a_key_settled_again_since_it_was_read(tmp_path):
+    clock = [1000.0]
+    ledger = Ledger(str(tmp_path / 'ledger.sqlite3'), clock=lambda: clock[0])
+    ledger.mark(['again', 'same'], UNKNOWN)
+    assert {k: v[2] for k, v in ledger.lookup(['again', 'same']).items()} == {'again': 1000, 'same': 1000}
+    # meanwhile another run forgot 'again', sent it, and that request ended unknown too, later
+    clock[0] = 1300.0
+    ledger.forget_unknown(['again'])
+    ledger.mark(['again'], UNKNOWN)
+    ledger.forget_unknown(['again', 'same'], seen={'again': 1000, 'same': 1000})
+    assert {k: v[:1] + v[2:] for k, v in ledger.lookup(['again', 'same']).items()} == {'again': (UNKNOWN, 1300)}
 
 
 def test_minutes_far_apart_are_read_in_separate_calls():
