@@ -256,8 +256,9 @@ ARGUMENT_SPEC = emission_argspec({
 def run(module):
     params = module.params
     location = check_delivery_options(params)
+    rule = {'dce_endpoint': params['dce_endpoint'], 'dcr_immutable_id': params['dcr_immutable_id']}
     if params['dcr_resource_id'] is None:
-        url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
+        url = write_url(rule['dce_endpoint'], rule['dcr_immutable_id'])
     resource = parse_resource_id(params['resource_id'], option='resource_id')
     points = build_points(entries_from_options(params), resource.id, defaults=entry_defaults(params),
                           consume=params['metrics'] is None)
@@ -265,22 +266,23 @@ def run(module):
     ctx = azure_context(module)
     if params['dcr_resource_id'] is not None:
         arm = ArmClient(ctx.http, ctx.cloud['arm_endpoint'], ctx.token_source('arm_audience'))
-        params['dce_endpoint'], params['dcr_immutable_id'] = rule_ingestion(arm, params['dcr_resource_id'])
-        url = write_url(params['dce_endpoint'], params['dcr_immutable_id'])
+        rule['dce_endpoint'], rule['dcr_immutable_id'] = rule_ingestion(arm, params['dcr_resource_id'])
+        url = write_url(rule['dce_endpoint'], rule['dcr_immutable_id'])
     rekey(points, url)
     transport = IngestionTransport(validate_certs=ctx.http.validate_certs, ca_path=ctx.http.ca_path,
                                    timeout=ctx.http.timeout)
     transport.prepare(url)
     with task_ledger(module, ctx, location) as ledger:
-        result = _emit(module, ctx, resource, url, points, ledger, transport)
+        result = _emit(module, ctx, resource, rule, url, points, ledger, transport)
     if location is not None:
         result['ledger_requests'] = ledger.calls      # pruning included
-    result.update(dce_endpoint=params['dce_endpoint'], dcr_immutable_id=params['dcr_immutable_id'])
+    result.update(rule)
     return result
 
 
-def _emit(module, ctx, resource, url, points, ledger, transport):
-    """Send what the ledger does not hold yet; the result, or ``EmissionFailed`` carrying it."""
+def _emit(module, ctx, resource, rule, url, points, ledger, transport):
+    """Send what the ledger does not hold yet; the result, or ``EmissionFailed`` carrying it (and ``rule``, the
+    endpoint and immutable ID sent to)."""
     params = module.params
     sender = None
     if not module.check_mode:
@@ -297,12 +299,12 @@ def _emit(module, ctx, resource, url, points, ledger, transport):
     except EmissionFailed as exc:
         if params['ledger_url'] and ledger is not None:
             exc.details['ledger_requests'] = ledger.calls
-        exc.details.update(dce_endpoint=params['dce_endpoint'], dcr_immutable_id=params['dcr_immutable_id'])
+        exc.details.update(rule)
         if any(r.get('status') == 403 for r in exc.details.get('requests', [])):
             exc.msg = ('the signed-in principal may not write through data collection rule %s: it needs the'
                        ' Monitoring Metrics Publisher role on the rule (or its resource group or subscription); a new'
                        ' role assignment can take up to 30 minutes to take effect. %s'
-                       % (params['dcr_immutable_id'], exc.msg))
+                       % (rule['dcr_immutable_id'], exc.msg))
         raise
     finally:
         if sender is not None:
