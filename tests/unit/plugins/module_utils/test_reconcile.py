@@ -18,7 +18,6 @@ from ansible_collections.azmon.metrics.plugins.module_utils._reconcile import (
     _batches,
     _Item,
     decide,
-    reconcile,
 )
 
 VM = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1'
