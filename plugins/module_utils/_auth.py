@@ -20,7 +20,7 @@ import traceback
 from ansible_collections.azmon.metrics.plugins.module_utils._clouds import CLOUD_NAMES, cloud_settings, scope_for
 from ansible_collections.azmon.metrics.plugins.module_utils._errors import AuthError, ConfigError, MissingLibraryError
 from ansible_collections.azmon.metrics.plugins.module_utils._http import TokenSource
-from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as token_claims
+from ansible_collections.azmon.metrics.plugins.module_utils._jwt import claims as jwt_claims
 
 AUTH_SOURCES = ('auto', 'secret', 'certificate', 'env', 'credential_file', 'workload_identity', 'msi', 'cli', 'access_token')
 DEFAULT_CREDENTIAL_FILE = '~/.azure/credentials'
@@ -433,7 +433,7 @@ class StaticTokenSource(TokenSource):
         self._token = token
 
     def token(self):
-        exp = token_claims(self._token).get('exp')
+        exp = jwt_claims(self._token).get('exp')
         if isinstance(exp, (int, float)) and exp < time.time():
             raise AuthError('access_token expired at %s; obtain a new one'
                             % time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(exp)), option='access_token')
