@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils import _internal
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 # the emulator's seeded vm1 (tests/emulator/seed.json), in East US
@@ -28,7 +29,10 @@ class ModuleExit(Exception):
 
 def _run(module, args, capsys):
     # Under plain pytest, once a test has imported controller code, ansible-core sends module warnings to the
-    # console instead of the result; a module runs as a module here.
+    # console instead of the result; a module runs as a module here. A real module process starts with no warnings;
+    # ansible-core keeps them in module-level dicts, which an earlier test's module would otherwise leave behind.
+    ansible_warnings._global_warnings.clear()
+    ansible_warnings._global_deprecations.clear()
     with patch_module_args(args), mock.patch.object(_internal, 'is_controller', False):
         try:
             module.main()
