@@ -49,6 +49,9 @@ class SummaryAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         wrap_async = self._task.async_val and not self._connection.has_native_async
+        wrong = _not_a_source(self._task.args.get('metrics_src'))
+        if wrong:
+            return self._failed(result, 'metrics_src: must be the path of one file on the controller%s' % wrong)
         try:
             module_args, echo = self._shipped_entries()
         except AnsibleFileNotFound:
@@ -62,6 +65,7 @@ class SummaryAction(ActionBase):
                                                          wrap_async=wrap_async))
         if echo:
             _echo(result, echo)
+            _name_source(result, module_args.get('metrics_src'), self._task.args.get('metrics_src'))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
             self._show_summary(result, task_vars or {})
@@ -118,6 +122,35 @@ class SummaryAction(ActionBase):
             return
         host = task_vars.get('inventory_hostname') or self._task.get_name()
         display.display('%s: %s' % (host, msg))
+
+
+def _not_a_source(value):
+    """What is wrong with ``metrics_src`` as given (a list, a number, an empty string), or ``''``."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return ''
+    if isinstance(value, str):
+        return ', got an empty string'
+    if isinstance(value, bool):
+        kind = 'a boolean'
+    elif isinstance(value, (int, float)):
+        kind = 'a number'
+    elif isinstance(value, Mapping):
+        kind = 'a mapping'
+    else:
+        kind = 'a list' if isinstance(value, (list, tuple)) else 'a %s' % type(value).__name__
+    return ' (a string), got %s' % kind
+
+
+def _name_source(result, copy, given):
+    """The module names the file it read, the copy in the temporary folder; the task named the controller's file."""
+    if not copy or not given:
+        return
+    for field in ('msg', 'errors'):
+        value = result.get(field)
+        if isinstance(value, str):
+            result[field] = value.replace(copy, given)
+        elif isinstance(value, list):
+            result[field] = [item.replace(copy, given) if isinstance(item, str) else item for item in value]
 
 
 def _echo(result, given):
