@@ -64,8 +64,9 @@ options:
       - Identifies O(metric)'s data point in the ledger instead of its minute, for values that are re-stamped to
         now (for example the source's own timestamp), so that one source value is sent once however often the task
         runs.
-      - Also the default C(dedupe_key) of every O(metrics) or O(metrics_file) entry (an entry's own wins), a batch
-        key, so that the same batch run again sends nothing while each of its series is recorded separately.
+      - Also the default C(dedupe_key) of every O(metrics), O(metrics_file) or O(metrics_src) entry (an entry's own
+        wins), a batch key, so that the same batch run again sends nothing while each of its series is recorded
+        separately.
       - All entries of one series that share a key, whatever their times, are one unit; they travel in one request,
         so that the ledger's record of the key is true of every one of them.
     type: str
