@@ -133,11 +133,14 @@ class BlobLedger:
             return self._read(shard)
         return hit
 
-    def _update(self, shard, change):
+    def _update(self, shard, change, verify=False):
         """Apply ``change(doc, now)`` (which edits ``doc`` and returns what the caller wants, or raises
-        ``_NoChange(value)``) until a conditional write of the result succeeds."""
+        ``_NoChange(value)``) until a conditional write of the result succeeds.  With ``verify``, a ``_NoChange``
+        decided on this run's cached copy of the shard is decided again on a fresh read: what other runners hold
+        may have changed since (a claim finished, its owner gone)."""
         waited, attempt = 0.0, 0
         etag, doc, _read_at = self._cached(shard)
+        fresh = False
         while True:
             attempt += 1
             now = self.clock()
@@ -145,6 +148,10 @@ class BlobLedger:
             try:
                 value = change(work, now)
             except _NoChange as nothing:
+                if verify and not fresh:
+                    etag, doc, _read_at = self._read(shard)
+                    fresh = True
+                    continue
                 return nothing.value
             _drop_old(work, now - self.retention_seconds, now - MINUTE_ROW_SECONDS)
             try:
@@ -162,6 +169,7 @@ class BlobLedger:
             self.sleep(wait)
             waited += wait
             etag, doc, _read_at = self._read(shard)
+            fresh = True
 
     def _error(self, verb, exc):
         if isinstance(exc, MissingLibraryError):
@@ -179,19 +187,25 @@ class BlobLedger:
         """``{key: (state, owner, updated)}``; in-flight keys come back ``pending``, expired claims ``unknown``.
 
         Advisory, like the SQLite ledger's: ``claim`` decides again.  Shards read less than two seconds ago (by
-        ``settle_abandoned`` at the start of a run) are not read again.
+        ``settle_abandoned`` at the start of a run) are not read again, unless another runner's claim in that copy
+        holds a key asked for: it may have finished since, and its owner ended, which the caller would take for a
+        sender that died.
         """
         by_shard = _group(keys)
         found = {}
         for shard, wanted in sorted(by_shard.items()):
-            _etag, doc, _at = self._cached(shard, fresh_seconds=2.0)
+            cached = self._cache.get(shard)
+            entry = self._cached(shard, fresh_seconds=2.0)
+            heads = {key_head(key): key for key in wanted}
+            if entry is cached and any(_held(claim, heads) for claim in entry[1]['claims'].values()):
+                entry = self._read(shard)
+            doc = entry[1]
             wanted = set(wanted)
             now = self.clock()
             for key in wanted:
                 row = doc['settled'].get(key_head(key))
                 if row:
                     found[key] = (_STATES[row[0]], None, row[1])
-            heads = {key_head(key): key for key in wanted}
             for claim in doc['claims'].values():
                 state = UNKNOWN if claim['expires'] < now else PENDING
                 for head in _held(claim, heads):
@@ -207,7 +221,9 @@ class BlobLedger:
             for shard, wanted in sorted(_group(keys).items()):
                 def change(doc, now, wanted=wanted):
                     theirs = {}
-                    _settle(doc, now, is_abandoned)
+                    # a claim whose owner is gone becomes unknown here, and is written so: the conditional write
+                    # then proves it was still there (not finished meanwhile), or the shard is read and decided again
+                    abandoned = _settle(doc, now, is_abandoned)
                     heads = {key_head(key): key for key in wanted}
                     for head, key in heads.items():
                         row = doc['settled'].get(head)
@@ -219,12 +235,13 @@ class BlobLedger:
                         for head in _held(claim, heads):
                             theirs[heads[head]] = PENDING
                     taken = [key for key in wanted if key not in theirs]
-                    if not taken:
+                    if taken:
+                        doc['claims'][claim_id] = {'owner': owner, 'started': now,
+                                                   'expires': now + self.claim_seconds, 'keys': taken}
+                    elif not abandoned:
                         raise _NoChange((theirs, taken))
-                    doc['claims'][claim_id] = {'owner': owner, 'started': now, 'expires': now + self.claim_seconds,
-                                               'keys': taken}
                     return theirs, taken
-                theirs, taken = self._update(shard, change)
+                theirs, taken = self._update(shard, change, verify=True)
                 others.update(theirs)
                 if taken:
                     held[shard] = taken

@@ -8,6 +8,7 @@
     helper.py wait-ingest CONFIG PATH_PART N SECONDS wait until there are N of them (the last may still be
                                                      waiting for its answer)
     helper.py faults CONFIG JSON                     replace the emulator's faults with the JSON list
+    helper.py settings CONFIG JSON                   change the emulator's settings (e.g. readDelaySeconds)
     helper.py wait-claim CONFIG LEDGER SETTLED SECONDS  wait until the blob ledger LEDGER (a path below the
                                                      Azurite account) holds an open claim and at least SETTLED
                                                      settled keys: a request is about to be sent or in flight
@@ -162,6 +163,9 @@ if __name__ == '__main__':
         sys.exit(wait_claim(*sys.argv[2:6]))
     if sys.argv[1:2] == ['faults']:
         _admin(sys.argv[2], '/_admin/faults', {'clear': True, 'faults': json.loads(sys.argv[3])})
+        sys.exit(0)
+    if sys.argv[1:2] == ['settings']:
+        _admin(sys.argv[2], '/_admin/settings', json.loads(sys.argv[3]))
         sys.exit(0)
     if sys.argv[1:2] == ['age-shards']:
         sys.exit(age_shards(*sys.argv[2:4]))

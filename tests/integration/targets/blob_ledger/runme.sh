@@ -10,6 +10,9 @@
 #             norecord-rerun from another runner does not send them again
 #   bound     shards rewritten as an earlier version wrote them (no minutes) plus two rows three hours old:
 #             bound-rerun sends nothing, and its write drops the old series-minute but keeps the dedupe_key row
+#   unsettled one runner's requests end unknown: six series ingested (then 500), four not (500 after the body);
+#             reconcile: twenty runners at once, unknown=reconcile, each with an empty SQLite file: the six are
+#             recorded delivered, the four sent once in all
 # a token Blob Storage refuses (HTTP 403) fails before anything is sent (forbidden.yml), and the publisher role's
 # assign step grants Storage Blob Data Contributor on the ledger's storage (assign.yml).
 set -eux
@@ -75,5 +78,19 @@ ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url bound)" -e l
 ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url bound)" -e label=bound-rerun \
     -e "ns=BlobBound$run" -e "resource=$vm1" -e own_series=5 "$@"
 "$py" helper.py settled "$config" "ledger/$run/bound" > "$work/bound-settled.json"
+
+# unsettled, then reconcile (Azure's read latency 0 here: reconcile_wait 0 reads at once)
+ansible-playbook reader.yml -i inventory.yml "${common[@]}" "$@"
+"$py" helper.py settings "$config" '{"readDelaySeconds": 0}'
+"$py" helper.py faults "$config" '[{"service": "ingest", "path": "vm1", "action": "500_after_ingest"}]'
+ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url reconcile)" -e label=unsettled-ingested \
+    -e "ns=BlobReconcile$run" -e "resource=$vm1" -e shared_series=6 "$@"
+"$py" helper.py faults "$config" '[{"service": "ingest", "path": "vm1", "action": "500_after_body"}]'
+ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url reconcile)" -e label=unsettled-dropped \
+    -e "ns=BlobReconcile$run" -e "resource=$vm1" -e as_host=dropped -e own_series=4 "$@"
+"$py" helper.py faults "$config" '[]'
+ansible-playbook emit.yml -i inventory.yml "${common[@]}" -e "$(url reconcile)" -e emit_hosts=emitters -e label=reconcile \
+    -e "ns=BlobReconcile$run" -e "resource=$vm1" -e as_host=dropped -e own_series=4 -e shared_series=6 \
+    -e unknown=reconcile -e reconcile_wait=0 "$@"
 
 ansible-playbook forbidden.yml check.yml assign.yml -i inventory.yml "${common[@]}" "$@"
