@@ -483,6 +483,12 @@ def run(args, started):
     with open(os.open(oidc_token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as handle:
         handle.write(oidc['token'])
     make_certificate(os.path.join(work, 'publisher.crt'))
+    # custom_metric_emit's large-batch example reads files/fleet-metrics.ndjson on the controller, a file a collector
+    # wrote: a few entries of it in the files folder beside the examples' playbooks, where metrics_src looks first
+    os.makedirs(os.path.join(work, 'files'))
+    with open(os.path.join(work, 'files', 'fleet-metrics.ndjson'), 'w', encoding='utf-8') as handle:
+        for host, load in (('web-01', 0.42), ('web-02', 0.57), ('db-01', 0.91)):
+            handle.write(json.dumps({'metric': 'LoadAverage', 'dimensions': {'Host': host}, 'value': load}) + '\n')
     context = {
         'emulator_info': config['emulator_info'], 'emulator_seed': config['emulator_seed'], 'work': work,
         'wap_token': wap_token, 'oidc_token_file': oidc_token_file, 'run_id': 'examples-%d' % time.time(),
