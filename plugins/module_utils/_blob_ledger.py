@@ -21,8 +21,10 @@ into (at most 4 + 4 calls), settling it writes them again (at most 4, plus a
 read after a lost race); a request that ends ``unknown`` writes its shards once
 more before (what was sent); a run that sends nothing reads the 4 shards once.
 Reconciling reads the shards that run read anyway, and writes each shard that
-holds a settled key once per decision (``delivered``, forgotten).  Never one
-call per series.
+holds a settled key once per decision (``delivered``, forgotten).  Where
+runners contend, a shard whose cached copy shows another runner's claim on a
+key asked for is read again before that claim counts.  Never one call per
+series.
 
 Claims expire ``CLAIM_SECONDS`` after they were taken.  A process id cannot
 be checked on another host, so a claim whose owner is elsewhere counts as
