@@ -248,6 +248,9 @@ def _explicit_source(p):
     ``module_defaults`` may set one of them, and ``auth_source`` then says which to use.
     """
     given = [name for name in EXPLICIT_OPTIONS if p.get(name)]
+    if p.get('x509_certificate_password') and not p.get('x509_certificate_path') and given:
+        # the certificate's password without its path, beside another source: a play's module_defaults may give it
+        given.append('x509_certificate_password')
     if len(given) > 1:
         raise ConfigError('%s are different sign-in sources; give only one of them, or choose one with auth_source'
                           ' (for example when a play\'s module_defaults set the other)' % ' and '.join(given),

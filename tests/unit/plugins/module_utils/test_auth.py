@@ -366,6 +366,21 @@ def test_two_credential_options_name_both_and_auth_source():
     assert exc.value.details['options'] == ['secret', 'federated_token_file']
 
 
+def test_a_certificate_password_beside_another_source_names_both_and_auth_source():
+    # a play's module_defaults give the certificate's password (its path comes from the environment), the task a secret
+    with pytest.raises(ConfigError) as exc:
+        resolve({'secret': 's', 'x509_certificate_password': 'pw', 'client_id': CLIENT, 'tenant': TENANT},
+                {'AZURE_CLIENT_CERTIFICATE_PATH': '/env/cert.pem'})
+    assert exc.value.msg == ('secret and x509_certificate_password are different sign-in sources; give only one of'
+                             " them, or choose one with auth_source (for example when a play's module_defaults set"
+                             ' the other)')
+    assert exc.value.details['options'] == ['secret', 'x509_certificate_password']
+    assert 'pw' not in exc.value.msg.split()
+    plan = resolve({'auth_source': 'secret', 'secret': 's', 'x509_certificate_password': 'pw', 'client_id': CLIENT,
+                    'tenant': TENANT}, {'AZURE_CLIENT_CERTIFICATE_PATH': '/env/cert.pem'})
+    assert (plan.kind, plan.secrets) == ('secret', ['s'])
+
+
 def test_unknown_cloud_from_environment_names_the_variable():
     with pytest.raises(ConfigError, match='AZURE_CLOUD_ENVIRONMENT'):
         resolve({'access_token': 'a'}, {'AZURE_CLOUD_ENVIRONMENT': 'AzureGermanCloud'})
