@@ -149,6 +149,7 @@ def write_url(dce_endpoint, dcr_immutable_id):
         raise ValidationError('dce_endpoint: must be the https:// URL of a data collection endpoint\'s metrics'
                               ' ingestion (for example https://NAME.eastus-1.metrics.ingest.monitor.azure.com),'
                               ' without a path; got %r' % (dce_endpoint,), option='dce_endpoint')
+    endpoint = endpoint.lower()     # a host name knows no case; the URL names the destination in ledger keys
     if not isinstance(dcr_immutable_id, str) or not _IMMUTABLE_ID.match(dcr_immutable_id):
         raise ValidationError('dcr_immutable_id: must be a data collection rule\'s immutableId, dcr- followed by 32'
                               ' lowercase hex digits; got %r' % (dcr_immutable_id,), option='dcr_immutable_id')

@@ -198,6 +198,15 @@ def test_write_url():
         '/streams/Microsoft-PrometheusMetrics/api/v1/write?api-version=2023-04-24')
 
 
+def test_an_endpoint_spelt_in_capitals_is_the_same_destination():
+    # a host name knows no case: typed as the portal's overview shows the resource name, or read from ARM, one
+    # endpoint is one destination, so the ledger keys (which name the URL) are the same and nothing is sent twice
+    url = write_url('https://DCE-1.EastUS-1.Metrics.Ingest.Monitor.Azure.com', 'dcr-' + 'a1' * 16)
+    assert url == ('https://dce-1.eastus-1.metrics.ingest.monitor.azure.com/dataCollectionRules/'
+                   'dcr-a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1/streams/Microsoft-PrometheusMetrics/api/v1/write'
+                   '?api-version=2023-04-24')
+
+
 @pytest.mark.parametrize('endpoint, dcr, option', [
     ('http://dce.example', 'dcr-' + '0' * 32, 'dce_endpoint'),
     ('https://dce.example/path', 'dcr-' + '0' * 32, 'dce_endpoint'),
