@@ -32,14 +32,6 @@ def _at(epoch):
     return datetime.datetime.fromtimestamp(epoch, UTC)
 
 
-class _Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 def test_every_key_names_the_utc_minute_and_a_dedupe_key_names_none():
     points = build_points([dict(e) for e in ENTRIES], RID, now=NOW)
     assert [p.key[32:] for p in points] == ['@1795342260', '@1795343580', '@1795343400', '']
@@ -50,8 +42,9 @@ def test_every_key_names_the_utc_minute_and_a_dedupe_key_names_none():
     (1, 1795344779),    # 10:52:59: at 10:53:00 the window starts at 10:34
     (2, 1795344599),    # 10:49:59: at 10:50:00 the window starts at 10:31
 ])
-def test_a_series_minute_is_held_as_long_as_its_entry_could_be_sent_again(tmp_path, index, last_accepted):
-    clock = _Clock(1795343420)
+def test_a_series_minute_is_held_as_long_as_its_entry_could_be_sent_again(tmp_path, fake_clock, index, last_accepted):
+    clock = fake_clock
+    clock.now = 1795343420
     ledger = Ledger(str(tmp_path / 'ledger.sqlite3'), clock=clock)
     try:
         entry = ENTRIES[index]
@@ -78,8 +71,9 @@ def test_a_series_minute_is_held_as_long_as_its_entry_could_be_sent_again(tmp_pa
         ledger.close()
 
 
-def test_a_dedupe_key_row_keeps_the_retention_whatever_its_entries_time(tmp_path):
-    clock = _Clock(1795343420)
+def test_a_dedupe_key_row_keeps_the_retention_whatever_its_entries_time(tmp_path, fake_clock):
+    clock = fake_clock
+    clock.now = 1795343420
     ledger = Ledger(str(tmp_path / 'ledger.sqlite3'), clock=clock)
     try:
         key = build_points([dict(ENTRIES[3])], RID, now=NOW)[0].key
