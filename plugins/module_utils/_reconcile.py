@@ -60,9 +60,26 @@ class RecordingLedger:
         self._ledger = ledger
         self._points = points
         self._by_key = None      # built when the first key ends up unknown: most runs never need it
+        self._assumed = {}       # check mode: key -> the state reconcile would have written (None: forgotten)
 
     def __getattr__(self, name):
         return getattr(self._ledger, name)
+
+    def assume(self, states):
+        """Check mode: answer ``lookup`` as if ``states`` (``{key: DELIVERED or None}``) had been written, so that
+        the emission predicts what a real run sends after reconciling; the ledger itself is not touched."""
+        self._assumed.update(states)
+
+    def lookup(self, keys):
+        found = self._ledger.lookup(keys)
+        for key, state in self._assumed.items():
+            if key not in found:
+                continue
+            if state is None:
+                del found[key]
+            else:
+                found[key] = (state,) + tuple(found[key][1:])
+        return found
 
     def finish(self, inflight_id, keys, state=None, request_id=None):
         if state == UNKNOWN:
@@ -188,6 +205,8 @@ def reconcile(points, ledger, reader, resource_id, wait=DEFAULT_WAIT, check_mode
         if absent:
             # only rows still as read: another runner may have sent a key since, and it may have ended unknown again
             ledger.forget_unknown(absent, seen={key: unknown[key][2] for key in absent})
+    elif isinstance(ledger, RecordingLedger):
+        ledger.assume(dict([(key, DELIVERED) for key in settled] + [(key, None) for key in absent]))
     counts = {SETTLED: 'delivered', ABSENT: 'absent', MISMATCH: 'mismatched', WAITING: 'waiting',
               UNREADABLE: 'unreadable'}
     for key, decision in sorted(outcome.items(), key=lambda kv: (kv[1] == SETTLED, kv[0])):

@@ -222,7 +222,7 @@ reconciled:
       description: Found in Azure exactly as sent; now recorded delivered.
       type: int
     absent:
-      description: Not in Azure; sent again by this run (in check mode, would be).
+      description: Not in Azure; sent again by this run (in check mode, counted in RV(series_would_send)).
       type: int
     mismatched:
       description: Azure holds another count or sum (part of it, or more); left unknown, see RV(reconciled.series).
