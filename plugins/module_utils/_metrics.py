@@ -283,9 +283,8 @@ def _dimensions(dims, where, problems, seen_before=None):
         # these names, in this order, passed every name rule before: only the values are left to check
         values = _dimension_values(dims, known, where, problems, name_rule)
         return None if values is None else (known, values)
-    names, values, seen = [], [], set()
+    names, seen = [], set()
     for name in sorted(dims, key=str):
-        value = dims[name]
         rule = name_rule(name)
         if rule:
             problems.add(where, 'dimension name %r' % (name,), rule)
@@ -294,19 +293,14 @@ def _dimensions(dims, where, problems, seen_before=None):
             problems.add(where, 'dimension name %r' % name, 'must be unique ignoring case')
             return None
         seen.add(name.lower())
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        rule = name_rule(value)
-        if rule:
-            problems.add(where, 'dimension %r value' % name,
-                         rule + (' (empty dimension values are rejected by Azure)' if value == '' else ''))
-            return None
         names.append(name)
-        values.append(value)
     names = tuple(names)
+    values = _dimension_values(dims, names, where, problems, name_rule)
+    if values is None:
+        return None
     if seen_before is not None:
         seen_before.dim_names[given] = names
-    return names, tuple(values)
+    return names, values
 
 
 def _dimension_values(dims, names, where, problems, name_rule):
