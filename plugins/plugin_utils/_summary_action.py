@@ -59,7 +59,7 @@ class SummaryAction(ActionBase):
                                 ' in the files folders of the role and the playbook, then beside the playbook); for a'
                                 ' file on the managed node, use metrics_file' % self._task.args['metrics_src'])
         except AnsibleError as exc:
-            return self._failed(result, 'metrics_src: cannot copy %s to the managed node: %s'
+            return self._failed(result, 'metrics_src: cannot read %s or copy it to the managed node: %s'
                                 % (self._task.args['metrics_src'], to_text(exc.message)))
         result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=task_vars,
                                                          wrap_async=wrap_async))
