@@ -36,7 +36,10 @@ crash() {
     case "$how" in
         pid) kill -9 "$playbook" ;;
         group) kill -9 -- "-$playbook" ;;
-        module) kill -9 -- "-$(ps -o pgid= -p "$module" | tr -d ' ')"; kill -9 -- "-$playbook" ;;
+        # SIGKILL is delivered at once, but a loaded machine may not have torn the process down when `alive` looks
+        # a moment later: give it the time to go (a module that survives still fails the check below)
+        module) kill -9 -- "-$(ps -o pgid= -p "$module" | tr -d ' ')"; kill -9 -- "-$playbook"
+                "$py" crash_helper.py wait-gone "$module" 10 || true ;;
     esac
     wait "$playbook" || true
     echo "$module" > "$work/$how/module_pid"
