@@ -79,7 +79,7 @@ SUMMARY := $(PY) $(TOOLS)/results.py summary --dir $(RESULTS)
 # Add a new check here: it runs side by side with the others, so it must not use another check's state
 # (collection copy, emulator directory, ports) - give it its own under $(BUILD).
 CHECKS := integration sanity-2.21 sanity-2.20 sanity-2.19 units-2.19 units-2.20 units-2.21 lint emulator-test conformance docs-test build sanity-ignores
-TEST_JOBS ?= 2
+TEST_JOBS ?= 3
 
 # make test runs the set-up once (venvs, collection copies, ansible-test launchers, Azurite's npm install),
 # then the checks side by side with AZMON_SETUP_DONE=1, so that no check re-syncs the copies under another
