@@ -118,16 +118,43 @@ def tls_scripted_server(scripted_server, tmp_path):
 EMULATOR_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'emulator')
 
 
+def _start_seeded_emulator(tmpdir):
+    if EMULATOR_ROOT not in sys.path:
+        sys.path.insert(0, EMULATOR_ROOT)
+    from azmon_emulator.testing import DEFAULT_SEED, start_emulator  # pylint: disable=import-outside-toplevel
+    process = start_emulator(tmpdir=tmpdir)
+    with open(DEFAULT_SEED, encoding='utf-8') as handle:
+        process.seed = json.load(handle)
+    return process
+
+
+# ansible-test units runs every test in a fork of its own (its ansible_forked plugin), so a session fixture set up
+# in a test would be set up again in every test's fork, and never torn down there. The session's emulator is
+# therefore started by the runner's own process once the tests are collected (when any of them uses it), and
+# stopped when the session ends; forks inherit it.
+_SESSION = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    if any('emulator' in getattr(item, 'fixturenames', ()) for item in session.items):
+        _SESSION['pid'] = os.getpid()
+        _SESSION['emulator'] = _start_seeded_emulator(session.config._tmp_path_factory.mktemp('emulator'))  # pylint: disable=protected-access
+
+
+def pytest_sessionfinish(session):  # pylint: disable=unused-argument
+    if _SESSION.get('pid') == os.getpid():
+        _SESSION.pop('emulator').stop()
+
+
 @pytest.fixture(scope='session')
 def emulator(tmp_path_factory):
     """The emulator (tests/emulator) with its shipped seed, one per session (and xdist worker); ``.seed`` holds the
     seed. Tests that change it use ``emu``, which resets it first."""
-    if EMULATOR_ROOT not in sys.path:
-        sys.path.insert(0, EMULATOR_ROOT)
-    from azmon_emulator.testing import DEFAULT_SEED, start_emulator  # pylint: disable=import-outside-toplevel
-    process = start_emulator(tmpdir=tmp_path_factory.mktemp('emulator'))
-    with open(DEFAULT_SEED, encoding='utf-8') as handle:
-        process.seed = json.load(handle)
+    if 'emulator' in _SESSION:
+        yield _SESSION['emulator']
+        return
+    process = _start_seeded_emulator(tmp_path_factory.mktemp('emulator'))
     yield process
     process.stop()
 
