@@ -202,15 +202,15 @@ sanity:
 	@rc=0; for t in sanity-ignores sanity-2.19 sanity-2.20 sanity-2.21; do $(MAKE) $$t || rc=1; done; exit $$rc
 
 sanity-2.19: $(SETUP_AT)
-	@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit \
+	@cd $(COLL_219) && $(RUN) --name sanity-2.19 --kind junit-dir --junit-dir tests/output/junit --junit-files 'ansible-test-*.xml' \
 	  --log $(LOGS)/sanity-2.19.log -- $(AT_219) sanity --venv --junit $(SANITY_ARGS)
 
 sanity-2.20: $(SETUP_AT)
-	@cd $(COLL_220) && $(RUN) --name sanity-2.20 --kind junit-dir --junit-dir tests/output/junit \
+	@cd $(COLL_220) && $(RUN) --name sanity-2.20 --kind junit-dir --junit-dir tests/output/junit --junit-files 'ansible-test-*.xml' \
 	  --log $(LOGS)/sanity-2.20.log -- $(AT_220) sanity --venv --junit $(SANITY_ARGS)
 
 sanity-2.21: $(SETUP_AT)
-	@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit \
+	@cd $(COLL_221) && $(RUN) --name sanity-2.21 --kind junit-dir --junit-dir tests/output/junit --junit-files 'ansible-test-*.xml' \
 	  --log $(LOGS)/sanity-2.21.log -- $(AT_221) sanity --venv --junit $(SANITY_ARGS)
 
 # Every line of tests/sanity/ignore-*.txt needs its reason beside it ("path test # why"); none is
@@ -226,7 +226,7 @@ units:
 
 define run_units
 rc=0; for py in $(3); do \
-	  ( cd $(2) && $(RUN) --name units-$(1)-py$$py --kind junit-dir --junit-dir tests/output/junit \
+	  ( cd $(2) && $(RUN) --name units-$(1)-py$$py --kind junit-dir --junit-dir tests/output/junit --junit-files 'python*-units.xml' \
 	    --log $(LOGS)/units-$(1)-py$$py.log -- $(4) units --venv --python $$py $(UNITS_ARGS) ) || rc=1; \
 	done; exit $$rc
 endef

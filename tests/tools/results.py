@@ -11,7 +11,8 @@ the `make test` check it belongs to (environment AZMON_CHECK, set by run_checks.
 How results are counted (--kind):
   check        a single check (ansible-lint, changelog lint, build): 1 passed or 1 failed
   pytest       the test cases of the junit XML file given with --junit (written by pytest)
-  junit-dir    the test cases of ansible-test's own XML files in --junit-dir (ansible-test-*.xml, python*-units.xml),
+  junit-dir    the test cases of ansible-test's own XML files in --junit-dir (ansible-test-*.xml, python*-units.xml, or
+               the --junit-files globs: sanity and units of one copy may run at once and must not take each other's),
                emptied of them before the run: ansible-test sanity --junit writes one per sanity test (and
                Python version), ansible-test units one per Python with the pytest test cases. Other files there
                (ansible-playbook's junit callback writes one per play of an integration target running in
@@ -60,10 +61,12 @@ def write_result(directory: str, result: dict) -> None:
     os.replace(path + '.tmp', path)
 
 
-def ansible_test_junit_files(junit_dir):
-    """The XML files ansible-test sanity and units write into ``junit_dir``, sorted."""
-    names = glob.glob(os.path.join(junit_dir, 'ansible-test-*.xml')) + glob.glob(os.path.join(junit_dir, 'python*-units.xml'))
-    return sorted(names)
+JUNIT_FILES = ('ansible-test-*.xml', 'python*-units.xml')
+
+
+def ansible_test_junit_files(junit_dir, patterns=JUNIT_FILES):
+    """The XML files ansible-test sanity and units write into ``junit_dir`` (those of ``patterns``), sorted."""
+    return sorted(name for pattern in patterns for name in glob.glob(os.path.join(junit_dir, pattern)))
 
 
 def count_junit_files(paths: list[str]) -> tuple[int, int, int, list[str]]:
@@ -147,7 +150,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.kind == 'junit-dir':
         if not args.junit_dir:
             sys.exit('results.py run: --kind junit-dir needs --junit-dir')
-        for old in ansible_test_junit_files(args.junit_dir):
+        for old in ansible_test_junit_files(args.junit_dir, args.junit_files or JUNIT_FILES):
             os.unlink(old)
     if args.kind == 'pytest':
         if not args.junit:
@@ -183,7 +186,7 @@ def command_run(args: argparse.Namespace) -> int:
             status = 0
             note = 'no tests collected'
     elif args.kind == 'junit-dir':
-        passed, failed, skipped, failed_names = count_junit_files(ansible_test_junit_files(args.junit_dir))
+        passed, failed, skipped, failed_names = count_junit_files(ansible_test_junit_files(args.junit_dir, args.junit_files or JUNIT_FILES))
     elif args.kind == 'integration':
         passed, failed, failed_names, target_seconds = count_integration(args.data_dir, output)
 
@@ -287,6 +290,8 @@ def main() -> int:
     run.add_argument('--kind', required=True, choices=KINDS)
     run.add_argument('--junit')
     run.add_argument('--junit-dir')
+    run.add_argument('--junit-files', action='append',
+                     help='with --junit-dir: a glob of the files this suite writes there (repeatable; default: both kinds)')
     run.add_argument('--data-dir')
     run.add_argument('--log')
     run.add_argument('command', nargs=argparse.REMAINDER)
