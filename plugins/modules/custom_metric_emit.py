@@ -413,7 +413,7 @@ def _emit(module, ctx, resource, url, points, ledger, transport, token):
     if not module.check_mode:
         sender = Sender(transport, token, RetryPolicy(max_attempts=6, max_wait=300.0), compress=params['compress'],
                         log=module.debug)
-    if ledger is not None and hasattr(ledger, 'record_sent'):
+    if ledger is not None:
         ledger = RecordingLedger(ledger, points)   # keeps what went out for series that end up unknown
     emission = Emission(points, resource.id, url, ledger=ledger, sender=sender,
                         resend_unknown=params['resend_unknown'] or params['unknown'] == 'resend',
